@@ -1,0 +1,58 @@
+# o2o: the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+O2O := $(VENV)/bin/o2o
+PYTEST := $(PY) -m pytest
+WITH_PG := $(PY) scripts/with_postgres.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup demo serve seed test test-unit test-sqlite test-pg lint openapi openapi-check bench-inventory bench-spatial clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+setup: $(VENV)/.installed
+
+## make demo: install, migrate, seed the Shanghai demo network, serve on 127.0.0.1:8000
+demo: setup
+	$(O2O) migrate --noinput
+	$(O2O) seed-demo
+	@$(O2O) demo-info --host $(HOST) --port $(PORT)
+	$(O2O) runserver $(HOST):$(PORT) --noreload
+
+## make test: the whole suite (SQLite, then PostgreSQL: required, never skipped)
+test: setup lint openapi-check test-sqlite test-pg
+
+lint: setup
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check src tests bench scripts
+
+test-unit: setup
+	$(PYTEST) tests/unit -p no:django
+
+test-sqlite: setup
+	$(PYTEST) tests/unit tests/integration tests/e2e -m "not postgres"
+
+test-pg: setup
+	O2O_REQUIRE_PG=1 $(WITH_PG) --db o2o_test -- $(PYTEST) tests/integration tests/e2e
+
+openapi: setup
+	$(O2O) export-openapi docs/openapi.json
+
+openapi-check: setup
+	$(O2O) export-openapi --check docs/openapi.json
+
+bench-inventory: setup
+	$(WITH_PG) --db o2o_bench -- $(PY) bench/inventory.py
+
+bench-spatial: setup
+	$(PY) bench/bench_spatial.py
+
+clean:
+	rm -rf var/*.sqlite3* .pytest_cache .hypothesis

@@ -1,0 +1,97 @@
+"""The HTTP API: django-ninja under /api/v1, one error shape for everything a client can cause."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from o2o.accounts.api import router as accounts_router
+from o2o.accounts.auth import API_AUTH
+from o2o.catalog.api import router as catalog_router
+from o2o.common.errors import ApiError
+from o2o.inventory.api import router as inventory_router
+from o2o.inventory.pos_api import router as pos_router
+from o2o.stores.api import router as stores_router
+
+log = logging.getLogger("o2o.api")
+
+api = NinjaAPI(
+    title="o2o API",
+    version="1",
+    description="One inventory, one member and one order center for online and in-store retail. "
+    "Errors are JSON `{code, message, details}`; money is integer fen; coordinates are GCJ-02.",
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    auth=API_AUTH,
+)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str, details=None) -> HttpResponse:
+    return api.create_response(request, {"code": code, "message": message, "details": details or {}}, status=status)
+
+
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return _error(request, exc.status, exc.code, exc.message, exc.details)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", [])], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in exc.errors
+    ]
+    return _error(request, 422, "invalid", "请求参数有误 Invalid request", {"errors": errors})
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "unauthorized", "请先登录 Sign in first")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = "malformed_request" if exc.status_code == 400 else "http_error"
+    return _error(request, exc.status_code, code, str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", "未找到 Not found")
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _error(request, 403, "forbidden", "无权访问 Not allowed here")
+
+
+@api.exception_handler(DjangoValidationError)
+def _django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    return _error(request, 422, "invalid", "请求参数有误 Invalid request", {"errors": exc.messages})
+
+
+@api.exception_handler(IntegrityError)
+@api.exception_handler(DataError)
+def _db_conflict(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A constraint caught something validation missed: still the client's input, never a 500.
+    log.warning("database refused a request: %s", exc)
+    return _error(request, 409, "constraint_violation", "数据冲突 The request conflicts with stored data")
+
+
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    log.exception("unhandled API error")
+    return _error(request, 500, "server_error", "服务器内部错误 Internal error")
+
+
+api.add_router("/auth", accounts_router)
+api.add_router("/catalog", catalog_router)
+api.add_router("/locations", stores_router)
+api.add_router("/inventory", inventory_router)
+api.add_router("/pos", pos_router)

@@ -1,0 +1,130 @@
+"""Django settings.
+
+SQLite (a WAL-mode file under ``var/``) is the embedded default for the demo; production
+and the PostgreSQL test suite set ``DATABASE_URL`` (psycopg 3).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(os.environ.get("O2O_HOME", Path(__file__).resolve().parents[3]))
+VAR_DIR = Path(os.environ.get("O2O_VAR_DIR", BASE_DIR / "var"))
+DATA_DIR = Path(os.environ.get("O2O_DATA_DIR", BASE_DIR.parent / "shared" / "data"))
+
+SECRET_KEY = os.environ.get("O2O_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
+DEBUG = os.environ.get("O2O_DEBUG", "1") == "1"
+ALLOWED_HOSTS = os.environ.get("O2O_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",  # serves the Swagger UI from its own static files, never a CDN
+    "o2o.stores",
+    "o2o.accounts",
+    "o2o.catalog",
+    "o2o.inventory",
+    "o2o.demo",
+    "o2o.config",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "o2o.config.urls"
+WSGI_APPLICATION = "o2o.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _databases() -> dict:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        db = dj_database_url.parse(url, conn_max_age=int(os.environ.get("O2O_CONN_MAX_AGE", "60")))
+        if db["ENGINE"].endswith("postgresql"):
+            db.setdefault("OPTIONS", {})
+        if db["ENGINE"].endswith("sqlite3"):
+            db.setdefault("OPTIONS", {}).update(_SQLITE_OPTIONS)
+        return {"default": db}
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    return {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("O2O_SQLITE_PATH", str(VAR_DIR / "o2o.sqlite3")),
+            "OPTIONS": dict(_SQLITE_OPTIONS),
+            "TEST": {"NAME": os.environ.get("O2O_SQLITE_TEST_PATH")} if os.environ.get("O2O_SQLITE_TEST_PATH") else {},
+        }
+    }
+
+
+# IMMEDIATE transactions take SQLite's write lock up front, so two writers never deadlock
+# upgrading a read lock; WAL lets readers run beside the single writer.
+_SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+}
+
+DATABASES = _databases()
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"o2o": {"handlers": ["console"], "level": os.environ.get("O2O_LOG_LEVEL", "INFO")}},
+}
+
+# --- o2o settings -------------------------------------------------------------------------
+O2O = {
+    # Largest POS batch accepted in one request.
+    "POS_MAX_BATCH": 1000,
+    # Default lifetime of a reservation (cart hold / unpaid order), seconds.
+    "RESERVATION_TTL_S": 15 * 60,
+    # How far a customer is expected to travel for a pickup, metres.
+    "PICKUP_REACH_M": 10_000,
+    # Largest number of lines in one availability or reservation request.
+    "MAX_BASKET_LINES": 100,
+}

@@ -1,0 +1,120 @@
+"""Role and scope rules, as plain data.
+
+A staff actor has a role (what it may do) and a scope (where): HQ (everywhere), a region
+(every location whose region, or an ancestor of it, is that region) or one store. A member
+may act only on objects that it owns. The Django side turns requests and rows into
+``Actor`` and ``Target`` and asks :func:`allows`; nothing else decides access.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Role(str, Enum):
+    HQ_ADMIN = "hq_admin"
+    REGION_MANAGER = "region_manager"
+    STORE_MANAGER = "store_manager"
+    CLERK = "clerk"
+    CUSTOMER_SERVICE = "customer_service"
+    MARKETING = "marketing"
+
+    @property
+    def label(self) -> str:
+        return _ROLE_LABELS[self]
+
+
+_ROLE_LABELS = {
+    Role.HQ_ADMIN: "总部管理员 HQ admin",
+    Role.REGION_MANAGER: "区域经理 region manager",
+    Role.STORE_MANAGER: "店长 store manager",
+    Role.CLERK: "店员 clerk",
+    Role.CUSTOMER_SERVICE: "客服 customer service",
+    Role.MARKETING: "市场 marketing",
+}
+
+
+class ScopeKind(str, Enum):
+    HQ = "hq"
+    REGION = "region"
+    STORE = "store"
+
+
+class ActorKind(str, Enum):
+    STAFF = "staff"
+    MEMBER = "member"
+
+
+class Perm(str, Enum):
+    CATALOG_VIEW = "catalog.view"
+    CATALOG_EDIT = "catalog.edit"
+    LOCATION_VIEW = "location.view"
+    LOCATION_EDIT = "location.edit"
+    STOCK_VIEW = "stock.view"
+    STOCK_RECEIVE = "stock.receive"
+    STOCK_ADJUST = "stock.adjust"
+    STOCK_RESERVE = "stock.reserve"
+    STOCK_TRANSFER = "stock.transfer"
+    POS_SYNC = "pos.sync"
+    LEDGER_VIEW = "ledger.view"
+
+
+_STORE_OPS = {
+    Perm.CATALOG_VIEW, Perm.LOCATION_VIEW, Perm.STOCK_VIEW, Perm.STOCK_RECEIVE, Perm.STOCK_ADJUST,
+    Perm.STOCK_RESERVE, Perm.STOCK_TRANSFER, Perm.POS_SYNC, Perm.LEDGER_VIEW,
+}
+
+ROLE_PERMS: dict[Role, frozenset[Perm]] = {
+    Role.HQ_ADMIN: frozenset(Perm),
+    Role.REGION_MANAGER: frozenset(_STORE_OPS),
+    Role.STORE_MANAGER: frozenset(_STORE_OPS),
+    Role.CLERK: frozenset(_STORE_OPS - {Perm.STOCK_ADJUST}),
+    Role.CUSTOMER_SERVICE: frozenset({Perm.CATALOG_VIEW, Perm.LOCATION_VIEW, Perm.STOCK_VIEW}),
+    Role.MARKETING: frozenset({Perm.CATALOG_VIEW, Perm.LOCATION_VIEW, Perm.STOCK_VIEW}),
+}
+
+# What a signed-in member may do on public things (no location scope involved).
+MEMBER_PERMS: frozenset[Perm] = frozenset({Perm.CATALOG_VIEW, Perm.LOCATION_VIEW})
+
+
+def role_perms(role: Role) -> frozenset[Perm]:
+    return ROLE_PERMS[role]
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: ActorKind
+    id: int
+    role: Role | None = None
+    scope: ScopeKind | None = None
+    region_id: int | None = None
+    location_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an action touches. Leave a field empty when it does not apply."""
+
+    location_id: int | None = None
+    # The location's region and all its ancestors (any order).
+    region_ids: frozenset[int] = field(default_factory=frozenset)
+    owner_member_id: int | None = None
+
+
+def allows(actor: Actor, perm: Perm, target: Target | None = None) -> bool:
+    """True when ``actor`` may do ``perm`` on ``target`` (or chain-wide when ``target`` is None)."""
+    if actor.kind is ActorKind.MEMBER:
+        if target is not None and target.owner_member_id is not None:
+            return target.owner_member_id == actor.id
+        return perm in MEMBER_PERMS
+    if actor.role is None or perm not in ROLE_PERMS[actor.role]:
+        return False
+    if target is None or (target.location_id is None and not target.region_ids):
+        # Chain-wide action: HQ scope always; narrower scopes only for read-only public data.
+        return actor.scope is ScopeKind.HQ or perm in {Perm.CATALOG_VIEW, Perm.LOCATION_VIEW}
+    if actor.scope is ScopeKind.HQ:
+        return True
+    if actor.scope is ScopeKind.REGION:
+        return actor.region_id is not None and actor.region_id in target.region_ids
+    return actor.location_id is not None and actor.location_id == target.location_id
