@@ -1,0 +1,157 @@
+"""The only module that changes ``Stock`` rows and takes row locks on them.
+
+An item (location, SKU) is one or more bucket rows; its figures are their sums. Each change
+is a pair of deltas (on hand, reserved) applied so that every bucket keeps the CHECK
+constraints (on_hand >= 0, reserved >= 0, reserved <= on_hand), which then hold for the sum.
+
+How a change is applied (PostgreSQL):
+1. one conditional UPDATE on a bucket that can take the whole change, chosen at random
+   among the rows no other transaction holds (``FOR UPDATE SKIP LOCKED``): concurrent
+   reservations of a hot item land on different rows instead of queueing on one;
+2. if every fitting bucket is busy, the same conditional UPDATE on one fitting bucket,
+   waiting for its lock (the condition is checked again once the lock is held);
+3. if no single bucket fits (the item's stock is fragmented across buckets), lock all its
+   buckets in primary-key order, decide on the totals and spread the result evenly.
+SQLite has one writer at a time (IMMEDIATE transactions), so steps 1-2 are a plain
+conditional UPDATE and step 3 needs no locks.
+
+Callers that change several items in one transaction must apply them sorted by
+(location_id, sku_id): with a global order no two transactions wait on each other in a cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+
+from o2o.inventory.models import Stock
+
+_FITS = ("on_hand + %(dh)s >= 0 AND reserved + %(dr)s >= 0 AND reserved + %(dr)s <= on_hand + %(dh)s")
+
+_PG_SKIP_LOCKED = f"""
+UPDATE inventory_stock SET on_hand = on_hand + %(dh)s, reserved = reserved + %(dr)s
+WHERE id = (SELECT id FROM inventory_stock
+            WHERE location_id = %(loc)s AND sku_id = %(sku)s AND {_FITS}
+            ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED)
+  AND {_FITS}
+RETURNING id"""
+
+_PG_WAIT = f"""
+UPDATE inventory_stock SET on_hand = on_hand + %(dh)s, reserved = reserved + %(dr)s
+WHERE id = (SELECT id FROM inventory_stock
+            WHERE location_id = %(loc)s AND sku_id = %(sku)s AND {_FITS}
+            ORDER BY random() LIMIT 1)
+  AND {_FITS}
+RETURNING id"""
+
+_SQLITE_ONE = f"""
+UPDATE inventory_stock SET on_hand = on_hand + %(dh)s, reserved = reserved + %(dr)s
+WHERE id = (SELECT id FROM inventory_stock
+            WHERE location_id = %(loc)s AND sku_id = %(sku)s AND {_FITS}
+            ORDER BY bucket LIMIT 1)
+RETURNING id"""
+
+_UPSERT_ON_HAND = """
+INSERT INTO inventory_stock (location_id, sku_id, bucket, on_hand, reserved) VALUES (%(loc)s, %(sku)s, 0, %(dh)s, 0)
+ON CONFLICT (location_id, sku_id, bucket) DO UPDATE SET on_hand = inventory_stock.on_hand + excluded.on_hand"""
+
+
+@dataclass(frozen=True)
+class Totals:
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+class CannotApply(Exception):
+    """The change would break a constraint for the item as a whole; ``totals`` is what it has."""
+
+    def __init__(self, totals: Totals) -> None:
+        super().__init__(f"cannot apply change; item has {totals}")
+        self.totals = totals
+
+
+def apply_change(*, location_id: int, sku_id: int, d_on_hand: int = 0, d_reserved: int = 0) -> None:
+    """Apply deltas to one item inside the caller's transaction, or raise ``CannotApply``."""
+    if d_on_hand == 0 and d_reserved == 0:
+        return
+    params = {"loc": location_id, "sku": sku_id, "dh": d_on_hand, "dr": d_reserved}
+    with connection.cursor() as cur:
+        if d_on_hand > 0 and d_reserved == 0 and _bucket_count(cur, location_id, sku_id) <= 1:
+            cur.execute(_UPSERT_ON_HAND, params)  # receiving: creates the row when it is new
+            return
+        if connection.vendor == "postgresql":
+            for statement in (_PG_SKIP_LOCKED, _PG_WAIT):
+                cur.execute(statement, params)
+                if cur.fetchone() is not None:
+                    return
+        else:
+            cur.execute(_SQLITE_ONE, params)
+            if cur.fetchone() is not None:
+                return
+        _spread(cur, location_id, sku_id, d_on_hand, d_reserved)
+
+
+def _bucket_count(cur, location_id: int, sku_id: int) -> int:
+    cur.execute("SELECT count(*) FROM inventory_stock WHERE location_id = %s AND sku_id = %s", [location_id, sku_id])
+    return cur.fetchone()[0]
+
+
+def _spread(cur, location_id: int, sku_id: int, d_on_hand: int, d_reserved: int) -> None:
+    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+    cur.execute(
+        "SELECT id, on_hand, reserved FROM inventory_stock WHERE location_id = %s AND sku_id = %s ORDER BY id" + lock,
+        [location_id, sku_id],
+    )
+    rows = cur.fetchall()
+    totals = Totals(sum(r[1] for r in rows), sum(r[2] for r in rows))
+    new_on, new_res = totals.on_hand + d_on_hand, totals.reserved + d_reserved
+    if new_on < 0 or new_res < 0 or new_res > new_on:
+        raise CannotApply(totals)
+    if not rows:
+        cur.execute(_UPSERT_ON_HAND, {"loc": location_id, "sku": sku_id, "dh": new_on})
+        return
+    _write_even(cur, [r[0] for r in rows], new_on, new_res)
+
+
+def totals(location_id: int, sku_id: int) -> Totals:
+    rows = Stock.objects.filter(location_id=location_id, sku_id=sku_id).values_list("on_hand", "reserved")
+    return Totals(sum(r[0] for r in rows), sum(r[1] for r in rows))
+
+
+def split(*, location_id: int, sku_id: int, buckets: int) -> int:
+    """Spread an item over ``buckets`` rows (1 merges it back); totals are unchanged.
+
+    For items that many requesters reserve at once (a promoted SKU at a busy store).
+    """
+    if not 1 <= buckets <= 64:
+        raise ValueError("buckets must be between 1 and 64")
+    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+    select = "SELECT id, bucket, on_hand, reserved FROM inventory_stock WHERE location_id = %s AND sku_id = %s ORDER BY id"
+    with connection.cursor() as cur:
+        cur.execute(select + lock, [location_id, sku_id])
+        rows = cur.fetchall()
+        on_hand, reserved = sum(r[2] for r in rows), sum(r[3] for r in rows)
+        present = {r[1] for r in rows}
+        for b in range(buckets):
+            if b not in present:
+                cur.execute("INSERT INTO inventory_stock (location_id, sku_id, bucket, on_hand, reserved) "
+                            "VALUES (%s, %s, %s, 0, 0)", [location_id, sku_id, b])
+        cur.execute("DELETE FROM inventory_stock WHERE location_id = %s AND sku_id = %s AND bucket >= %s",
+                    [location_id, sku_id, buckets])
+        cur.execute(select, [location_id, sku_id])
+        _write_even(cur, [r[0] for r in cur.fetchall()], on_hand, reserved)
+    return buckets
+
+
+def _write_even(cur, row_ids: list[int], on_hand: int, reserved: int) -> None:
+    """Write totals evenly over rows; each row keeps reserved <= on_hand since reserved <= on_hand overall."""
+    n = len(row_ids)
+    for i, row_id in enumerate(row_ids):
+        on_i = on_hand // n + (1 if i < on_hand % n else 0)
+        res_i = reserved // n + (1 if i < reserved % n else 0)
+        cur.execute("UPDATE inventory_stock SET on_hand = %s, reserved = %s WHERE id = %s", [on_i, res_i, row_id])
