@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from o2o.accounts.models import ApiToken, Member, User
-from o2o.catalog.models import Category, Product, Sku
+from o2o.catalog.models import Category, PriceOverride, Product, Sku
 from o2o.stores.models import Location, LocationKind, Region
 
 _seq = itertools.count(1)
@@ -54,3 +54,57 @@ def member(name: str = "会员") -> tuple[Member, str]:
 
 def auth(token: str) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def category(code: str, name: str | None = None, parent: Category | None = None) -> Category:
+    cat, _ = Category.objects.get_or_create(code=code, defaults={"name": name or code, "parent": parent})
+    return cat
+
+
+def sku_in(cat: Category, *, price_fen: int = 1000, **kw) -> Sku:
+    """A SKU (with its product) in a given category."""
+    n = next(_seq)
+    product = Product.objects.create(code=f"P{n}", name=kw.pop("name", f"商品{n}"), category=cat)
+    return Sku.objects.create(product=product, code=kw.pop("code", f"S{n}"), barcode=kw.pop("barcode", f"69{n:011d}"),
+                              name=product.name, list_price_fen=price_fen, **kw)
+
+
+def price_override(s: Sku, *, price_fen: int, location: Location | None = None, channel: str = "",
+                   starts_at=None, ends_at=None) -> PriceOverride:
+    return PriceOverride.objects.create(sku=s, location=location, channel=channel, price_fen=price_fen,
+                                        starts_at=starts_at, ends_at=ends_at)
+
+
+# --- inventory helpers (added by the inventory work) ---------------------------------------
+
+def stock_in(loc: Location, sku_obj: Sku, qty: int, *, at=None) -> None:  # noqa: ANN001 - at: datetime
+    """Receive ``qty`` of ``sku_obj`` at ``loc`` through the inventory service (ledger included)."""
+    from django.db import transaction
+
+    from o2o.inventory.ledger import Who
+    from o2o.inventory.stock import stock_receive
+    from o2o.inventory.validation import Line
+
+    with transaction.atomic():
+        stock_receive(location_id=loc.pk, lines=[Line(sku_obj.pk, qty)], who=Who(label="test"), now=at)
+
+
+def reserve(loc: Location, lines: dict[Sku, int], *, ttl_s: int = 900, at=None):  # noqa: ANN001, ANN201
+    """Reserve ``{sku: qty}`` at ``loc``; returns the reservation view."""
+    from django.db import transaction
+
+    from o2o.inventory.ledger import Who
+    from o2o.inventory.reservations import reservation_create
+    from o2o.inventory.validation import Line
+
+    with transaction.atomic():
+        return reservation_create(location_id=loc.pk, lines=[Line(s.pk, q) for s, q in lines.items()],
+                                  who=Who(label="test"), ttl_s=ttl_s, now=at)
+
+
+def figures(loc: Location, sku_obj: Sku) -> tuple[int, int]:
+    """(on_hand, reserved) of an item, summed over its buckets."""
+    from o2o.inventory.buckets import totals
+
+    t = totals(loc.pk, sku_obj.pk)
+    return t.on_hand, t.reserved

@@ -117,6 +117,9 @@ LOGGING = {
     "loggers": {"o2o": {"handlers": ["console"], "level": os.environ.get("O2O_LOG_LEVEL", "INFO")}},
 }
 
+# US dollars to yuan, for pricing the imported Complete Journey catalog.
+O2O_USD_CNY = float(os.environ.get("O2O_USD_CNY", "7.2"))
+
 # --- o2o settings -------------------------------------------------------------------------
 O2O = {
     # Largest POS batch accepted in one request.

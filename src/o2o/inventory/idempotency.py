@@ -41,6 +41,11 @@ def _stored(operation: str, key: str, digest: str) -> Outcome | None:
     if row.request_hash != digest:
         raise Conflict("幂等键已用于另一个请求 Idempotency-Key was used with a different request",
                        code="idempotency_key_reused", details={"idempotency_key": key})
+    if row.status_code >= 400:
+        # A stored client error replays as the same error, raised as the first one was.
+        body = row.response
+        raise ApiError(body.get("message", ""), code=body.get("code"), status=row.status_code,
+                       details=body.get("details"))
     return Outcome(row.status_code, row.response, replayed=True)
 
 

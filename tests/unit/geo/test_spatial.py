@@ -131,11 +131,16 @@ def small_index(draw: st.DrawFn) -> tuple[list[Node], SpatialIndex[int]]:
 
 @settings(max_examples=300, deadline=None)
 @given(small_index(), anywhere | around_shanghai, st.floats(min_value=0.0, max_value=2.1e7))
-def test_small_index_matches_brute_force(built: tuple[list[Node], SpatialIndex[int]], point: LatLng, r: float) -> None:
+def test_small_index_matches_brute_force(
+    built: tuple[list[Node], SpatialIndex[int]], point: LatLng, r: float
+) -> None:
     nodes, index = built
     assert index.within(point, r) == brute_within(nodes, point, r)
     assert index.nearest(point, 3) == brute_within(nodes, point, math.inf)[:3]
-    radius_of: Callable[[int], float] = lambda key: (key * 7919.0) % r if r > 0 else -1.0  # noqa: E731
+
+    def radius_of(key: int) -> float:
+        return (key * 7919.0) % r if r > 0 else -1.0
+
     assert index.covering(point, radius_of) == brute_covering(nodes, point, radius_of)
 
 
@@ -159,7 +164,31 @@ def test_keys_points_and_string_keys() -> None:
     assert list(index) == stores
     hits = index.within(LatLng(31.2304, 121.4737), 10_000.0)
     assert [key for key, _ in hits] == ["jingan", "lujiazui"]
-    assert index.covering(LatLng(31.2304, 121.4737), {"jingan": 3000.0, "lujiazui": 1000.0}.__getitem__) == hits[:1]
+    assert (
+        index.covering(LatLng(31.2304, 121.4737), {"jingan": 3000.0, "lujiazui": 1000.0}.__getitem__)
+        == hits[:1]
+    )
+
+
+@pytest.mark.parametrize("query_lng", [180.0, 179.9995, -180.0, -179.9995])
+def test_search_across_the_antimeridian(query_lng: float) -> None:
+    # Enough other nodes that the grid is used rather than the small-index linear scan.
+    nodes = [(1, LatLng(0.0, 179.999)), (2, LatLng(0.0, -179.999)), *[(k + 10, p) for k, p in SHANGHAI[:50]]]
+    index = SpatialIndex(nodes)
+    query = LatLng(0.0, query_lng)
+    assert {key for key, _ in index.within(query, 1000.0)} == {1, 2}
+    assert index.within(query, 1000.0) == brute_within(nodes, query, 1000.0)
+
+
+@pytest.mark.parametrize("pole_lat", [90.0, -90.0])
+def test_search_around_a_pole(pole_lat: float) -> None:
+    sign = math.copysign(1.0, pole_lat)
+    nodes = [(lng, LatLng(sign * 89.99, float(lng))) for lng in range(-180, 180, 15)]
+    nodes += [(1000 + k, p) for k, p in SHANGHAI[:50]]
+    index = SpatialIndex(nodes)
+    query = LatLng(pole_lat, 0.0)
+    assert len(index.within(query, 1200.0)) == 24
+    assert index.within(query, 1200.0) == brute_within(nodes, query, 1200.0)
 
 
 def test_zero_radius_finds_exact_point_only() -> None:

@@ -9,10 +9,10 @@ may act only on objects that it owns. The Django side turns requests and rows in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     HQ_ADMIN = "hq_admin"
     REGION_MANAGER = "region_manager"
     STORE_MANAGER = "store_manager"
@@ -35,18 +35,18 @@ _ROLE_LABELS = {
 }
 
 
-class ScopeKind(str, Enum):
+class ScopeKind(StrEnum):
     HQ = "hq"
     REGION = "region"
     STORE = "store"
 
 
-class ActorKind(str, Enum):
+class ActorKind(StrEnum):
     STAFF = "staff"
     MEMBER = "member"
 
 
-class Perm(str, Enum):
+class Perm(StrEnum):
     CATALOG_VIEW = "catalog.view"
     CATALOG_EDIT = "catalog.edit"
     LOCATION_VIEW = "location.view"

@@ -19,7 +19,9 @@ DEFAULT_CIRCUITY = 1.3
 """Typical ratio of road distance to straight-line distance in a dense city."""
 
 
-def haversine_rad(lat1: float, lng1: float, cos_lat1: float, lat2: float, lng2: float, cos_lat2: float) -> float:
+def haversine_rad(
+    lat1: float, lng1: float, cos_lat1: float, lat2: float, lng2: float, cos_lat2: float
+) -> float:
     """Great-circle distance in metres between two points given in radians.
 
     ``cos_lat1``/``cos_lat2`` are ``cos(lat1)``/``cos(lat2)``, passed in so that callers that

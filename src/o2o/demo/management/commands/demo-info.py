@@ -1,0 +1,40 @@
+"""Print where the demo runs and how to sign in."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from o2o.catalog.models import Sku
+from o2o.demo.seed import DEMO_ACCOUNTS, DEMO_MEMBER_NAME, DEMO_MEMBER_TOKEN
+from o2o.inventory.models import Stock
+from o2o.stores.models import Location, LocationKind
+
+
+class Command(BaseCommand):
+    help = "打印演示入口与账号 Print the demo URLs, logins, tokens and counts."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", default="8000")
+
+    def handle(self, *args, host: str, port: str, **options):
+        base = f"http://{host}:{port}"
+        kinds = {k: Location.objects.filter(kind=k).count() for k in LocationKind}
+        out = self.stdout.write
+        out("")
+        out("o2o 全渠道零售 demo")
+        out(f"  首页 Storefront home   {base}/")
+        out(f"  管理后台 Admin          {base}/admin/")
+        out(f"  API 文档 API docs       {base}/api/docs")
+        out("")
+        out("账号 Logins (username / password / bearer token):")
+        for a in DEMO_ACCOUNTS:
+            out(f"  {a.username:<15} {a.password:<15} {a.token:<28} {a.label}")
+        out(f"  {'(member)':<15} {'-':<15} {DEMO_MEMBER_TOKEN:<28} {DEMO_MEMBER_NAME}")
+        out("")
+        out(f'  e.g. curl -H "Authorization: Bearer {DEMO_ACCOUNTS[0].token}" {base}/api/v1/locations')
+        out("")
+        out(f"门店 stores {kinds[LocationKind.STORE]}, 中心仓 warehouses {kinds[LocationKind.WAREHOUSE]}, "
+            f"前置仓 dark stores {kinds[LocationKind.DARK_STORE]}, SKUs {Sku.objects.count()}, "
+            f"库存行 stock rows {Stock.objects.count()}")
+        out("")
