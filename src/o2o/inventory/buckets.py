@@ -73,9 +73,10 @@ class Totals:
 class CannotApply(Exception):
     """The change would break a constraint for the item as a whole; ``totals`` is what it has."""
 
-    def __init__(self, totals: Totals) -> None:
-        super().__init__(f"cannot apply change; item has {totals}")
+    def __init__(self, totals: Totals, sku_id: int | None = None) -> None:
+        super().__init__(f"cannot apply change; item {sku_id or ''} has {totals}")
         self.totals = totals
+        self.sku_id = sku_id
 
 
 def apply_change(*, location_id: int, sku_id: int, d_on_hand: int = 0, d_reserved: int = 0) -> None:
@@ -164,3 +165,75 @@ def _write_even(cur, row_ids: list[int], on_hand: int, reserved: int) -> None:
         on_i = on_hand // n + (1 if i < on_hand % n else 0)
         res_i = reserved // n + (1 if i < reserved % n else 0)
         cur.execute("UPDATE inventory_stock SET on_hand = %s, reserved = %s WHERE id = %s", [on_i, res_i, row_id])
+
+
+def apply_many(*, location_id: int, changes: dict[int, tuple[int, int]]) -> None:
+    """Apply ``{sku_id: (d_on_hand, d_reserved)}`` to many items of one location at once.
+
+    The set-based form of :func:`apply_change` for batch callers (POS sync): one statement
+    locks every bucket of the items in (sku_id, id) order -- the global order, so it never
+    deadlocks with callers that follow the rule above -- and the change is decided on the
+    locked figures: each item's change goes to one bucket that can take it whole, else it is
+    spread evenly over the item's buckets; an item without rows gets bucket 0. Then one
+    UPDATE and at most one INSERT. Raises ``CannotApply`` (naming ``sku_id``) when an item
+    as a whole cannot take its change; nothing is written then.
+    """
+    todo = {sku: d for sku, d in changes.items() if d[0] or d[1]}
+    if not todo:
+        return
+    skus = sorted(todo)
+    pg = connection.vendor == "postgresql"
+    select = "SELECT id, sku_id, on_hand, reserved FROM inventory_stock WHERE location_id = %s AND "
+    with connection.cursor() as cur:
+        if pg:
+            cur.execute(select + "sku_id = ANY(%s) ORDER BY sku_id, id FOR UPDATE", [location_id, skus])
+        else:
+            cur.execute(select + f"sku_id IN ({', '.join(['%s'] * len(skus))}) ORDER BY sku_id, id",
+                        [location_id, *skus])
+        rows_of: dict[int, list[tuple[int, int, int, int]]] = {}
+        for row in cur.fetchall():
+            rows_of.setdefault(row[1], []).append(row)
+        updates: list[tuple[int, int, int]] = []  # (row id, d_on_hand, d_reserved)
+        inserts: list[tuple[int, int, int]] = []  # (sku_id, on_hand, reserved)
+        for sku in skus:
+            dh, dr = todo[sku]
+            rows = rows_of.get(sku, [])
+            have = Totals(sum(r[2] for r in rows), sum(r[3] for r in rows))
+            new_on, new_res = have.on_hand + dh, have.reserved + dr
+            if new_on < 0 or new_res < 0 or new_res > new_on:
+                raise CannotApply(have, sku_id=sku)
+            if not rows:
+                inserts.append((sku, new_on, new_res))
+                continue
+            fit = next((r for r in rows if r[2] + dh >= 0 and 0 <= r[3] + dr <= r[2] + dh), None)
+            if fit is not None:
+                updates.append((fit[0], dh, dr))
+                continue
+            n = len(rows)
+            for i, r in enumerate(rows):
+                on_i = new_on // n + (1 if i < new_on % n else 0)
+                res_i = new_res // n + (1 if i < new_res % n else 0)
+                updates.append((r[0], on_i - r[2], res_i - r[3]))
+        if updates and pg:
+            cur.execute("UPDATE inventory_stock AS s SET on_hand = s.on_hand + v.dh, reserved = s.reserved + v.dr "
+                        "FROM unnest(%s::bigint[], %s::integer[], %s::integer[]) AS v(id, dh, dr) WHERE s.id = v.id",
+                        [[u[0] for u in updates], [u[1] for u in updates], [u[2] for u in updates]])
+        elif updates:
+            cur.executemany("UPDATE inventory_stock SET on_hand = on_hand + %s, reserved = reserved + %s WHERE id = %s",
+                            [(dh, dr, row_id) for row_id, dh, dr in updates])
+        if inserts and pg:
+            cur.execute("INSERT INTO inventory_stock (location_id, sku_id, bucket, on_hand, reserved) "
+                        "SELECT %s, u.sku, 0, u.on_hand, u.reserved "
+                        "FROM unnest(%s::bigint[], %s::integer[], %s::integer[]) AS u(sku, on_hand, reserved) "
+                        + _ON_CONFLICT_ADD, [location_id, [i[0] for i in inserts], [i[1] for i in inserts],
+                                             [i[2] for i in inserts]])
+        elif inserts:
+            cur.executemany("INSERT INTO inventory_stock (location_id, sku_id, bucket, on_hand, reserved) "
+                            "VALUES (%s, %s, 0, %s, %s) " + _ON_CONFLICT_ADD,
+                            [(location_id, sku, on, res) for sku, on, res in inserts])
+
+
+# A row another transaction created meanwhile (a brand-new item) takes the change on top.
+_ON_CONFLICT_ADD = ("ON CONFLICT (location_id, sku_id, bucket) DO UPDATE SET "
+                    "on_hand = inventory_stock.on_hand + excluded.on_hand, "
+                    "reserved = inventory_stock.reserved + excluded.reserved")

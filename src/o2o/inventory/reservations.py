@@ -118,13 +118,17 @@ def reservation_fulfil(*, reservation_id: int, who: Who, reason: str = "picked a
 
 
 def reservations_release_expired(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Expire due reservations (the periodic job). Safe to run in several processes at once."""
+    """Expire due reservations (the periodic job), one transaction each so that stock rows are
+    locked in SKU order within every transaction. Safe to run in several processes at once."""
     now = now or timezone.now()
     done = 0
-    with transaction.atomic():
-        due = Reservation.objects.filter(status=ReservationStatus.ACTIVE, expires_at__lte=now).order_by("pk")
-        if connection.vendor == "postgresql":
-            due = due.select_for_update(skip_locked=True)
-        for res in list(due[:limit]):
-            done += _close(res, ReservationStatus.EXPIRED, SYSTEM, "reservation expired", now)
+    due = Reservation.objects.filter(status=ReservationStatus.ACTIVE, expires_at__lte=now).order_by("pk")
+    for pk in list(due.values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            qs = Reservation.objects.filter(pk=pk, status=ReservationStatus.ACTIVE)
+            if connection.vendor == "postgresql":
+                qs = qs.select_for_update(skip_locked=True)
+            res = qs.first()
+            if res is not None:
+                done += _close(res, ReservationStatus.EXPIRED, SYSTEM, "reservation expired", now)
     return done
