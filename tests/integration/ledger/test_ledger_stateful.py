@@ -1,25 +1,32 @@
 """A hypothesis state machine drives the inventory services with random sequences of
-receive / reserve / release / fulfil / adjust / split / duplicate replays, and checks
+receive / reserve / release / fulfil / POS sale / transfer / adjust / split / duplicate
+replays (API idempotency keys and POS event ids), and checks
 after every step that the database agrees with a plain dictionary model and that every
 item's stock equals the sum of its ledger."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
 from o2o.common.errors import ApiError
 from o2o.inventory import buckets
+from o2o.inventory.checks import run as run_checks
 from o2o.inventory.errors import InsufficientStock
 from o2o.inventory.idempotency import run_idempotent
 from o2o.inventory.ledger import Who
 from o2o.inventory.models import Movement, Stock
+from o2o.inventory.pos import PosEvent, pos_ingest
 from o2o.inventory.reservations import reservation_create, reservation_fulfil, reservation_release
 from o2o.inventory.stock import stock_adjust, stock_receive
+from o2o.inventory.transfers import transfer_receive, transfer_ship
 from o2o.inventory.validation import Line
 from tests.factories import location, sku
 
@@ -28,8 +35,9 @@ qty = st.integers(min_value=1, max_value=12)
 
 
 class LedgerMachine(RuleBasedStateMachine):
-    reservations = Bundle("reservations")
     requests = Bundle("requests")
+    pos_batches = Bundle("pos_batches")
+    transfers = Bundle("transfers")
 
     @initialize()
     def setup(self) -> None:
@@ -38,6 +46,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.model = {(lo, s): [0, 0] for lo in self.locs for s in self.skus}  # on_hand, reserved
         self.res_state: dict[int, tuple[tuple[int, int], int, bool]] = {}
         self.key_seq = 0
+        self.clock = timezone.now()
+        self.in_transit: dict[int, tuple[tuple[int, int], int, bool]] = {}
 
     def _item(self, i: int, j: int) -> tuple[int, int]:
         return self.locs[i], self.skus[j]
@@ -121,6 +131,64 @@ class LedgerMachine(RuleBasedStateMachine):
         assert on_hand - reserved >= -delta
         self.model[(lo, s)][0] += delta
 
+    @rule(target=pos_batches, i=st.integers(0, 1), j=st.integers(0, 1), q=qty)
+    def pos_sale(self, i: int, j: int, q: int):
+        """A till sells q units. The goods left, so on hand never goes below zero: free stock
+        first, then reservations are shorted, then the rest is a recorded discrepancy."""
+        lo, s = self._item(i, j)
+        self.key_seq += 1
+        self.clock += timedelta(seconds=1)
+        batch = (lo, [PosEvent("sale", f"e{self.key_seq}", self.key_seq, s, q, self.clock)])
+        result = pos_ingest(location_id=lo, device_id="till-1", events=batch[1], who=WHO)
+        assert result.applied == [f"e{self.key_seq}"]
+        on_hand, reserved = self.model[(lo, s)]
+        taken = min(q, on_hand)
+        self.model[(lo, s)][0] -= taken
+        for rid in result.shorted_reservations:  # shorted reservations let go of every line
+            item, rq, active = self.res_state[rid]
+            assert active
+            self.model[item][1] -= rq
+            self.res_state[rid] = (item, rq, False)
+        assert self.model[(lo, s)][1] <= self.model[(lo, s)][0]
+        if result.discrepancies:
+            assert q > on_hand
+        return batch
+
+    @rule(batch=pos_batches)
+    def pos_replay(self, batch) -> None:
+        lo, events = batch
+        before = Movement.objects.count()
+        result = pos_ingest(location_id=lo, device_id="till-1", events=events, who=WHO)
+        assert result.applied == [] and result.duplicates == [e.pos_event_id for e in events]
+        assert Movement.objects.count() == before
+
+    @rule(target=transfers, j=st.integers(0, 1), q=qty, direction=st.integers(0, 1))
+    def ship(self, j: int, q: int, direction: int):
+        src, dst = self.locs[direction], self.locs[1 - direction]
+        s = self.skus[j]
+        on_hand, reserved = self.model[(src, s)]
+        try:
+            with transaction.atomic():
+                t = transfer_ship(source_id=src, destination_id=dst, lines=[Line(s, q)], who=WHO)
+        except InsufficientStock:
+            assert on_hand - reserved < q
+            return None
+        assert on_hand - reserved >= q
+        self.model[(src, s)][0] -= q
+        self.in_transit[t.id] = ((dst, s), q, True)
+        return t.id
+
+    @rule(transfer_id=transfers)
+    def receive_transfer(self, transfer_id) -> None:
+        if transfer_id is None:
+            return
+        item, q, open_ = self.in_transit[transfer_id]
+        with transaction.atomic():
+            transfer_receive(transfer_id=transfer_id, who=WHO)  # a second receipt changes nothing
+        if open_:
+            self.model[item][0] += q
+            self.in_transit[transfer_id] = (item, q, False)
+
     @rule(i=st.integers(0, 1), j=st.integers(0, 1), n=st.integers(1, 6))
     def split(self, i: int, j: int, n: int) -> None:
         lo, s = self._item(i, j)
@@ -137,7 +205,8 @@ class LedgerMachine(RuleBasedStateMachine):
             ledger = Movement.objects.filter(location_id=lo, sku_id=s).aggregate(
                 h=Sum("delta_on_hand"), r=Sum("delta_reserved"))
             assert ((ledger["h"] or 0), (ledger["r"] or 0)) == (on_hand, reserved)
-            assert not Stock.objects.filter(location_id=lo, sku_id=s, reserved__gt=0, on_hand__lt=0).exists()
+            assert not Stock.objects.filter(location_id=lo, sku_id=s, on_hand__lt=0).exists()
+        assert run_checks() == []
 
 
 LedgerMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=30, deadline=None)
