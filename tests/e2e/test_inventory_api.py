@@ -123,7 +123,10 @@ def test_reservation_lifecycle(client, w):
     assert rel.status_code == 200 and rel.json()["status"] == "released"
     count = Movement.objects.count()
     assert post(client, f"{API}/reservations/{rid}/release", None, w.clerk_a, key="rel-1", raw="").json() == rel.json()
-    assert post(client, f"{API}/reservations/{rid}/fulfil", None, w.clerk_a, raw="").json()["status"] == "released"
+    # Handing over goods of a released reservation would take stock nobody holds: a 409.
+    late = post(client, f"{API}/reservations/{rid}/fulfil", None, w.clerk_a, raw="")
+    assert_error(late, 409, "reservation_not_active")
+    assert late.json()["details"]["status"] == "released"
     assert Movement.objects.count() == count
     assert_error(client.get(f"{API}/reservations/999999", **auth(w.clerk_a)), 404, "unknown_reservation")
 
@@ -133,6 +136,10 @@ def test_fulfil_takes_the_goods_out(client, w):
                w.clerk_a).json()["id"]
     r = post(client, f"{API}/reservations/{rid}/fulfil", None, w.clerk_a, raw="")
     assert r.status_code == 200 and r.json()["status"] == "fulfilled"
+    # Fulfilling again changes nothing; releasing goods already handed over is a 409.
+    assert post(client, f"{API}/reservations/{rid}/fulfil", None, w.clerk_a, raw="").json() == r.json()
+    assert_error(post(client, f"{API}/reservations/{rid}/release", None, w.clerk_a, raw=""), 409,
+                 "reservation_fulfilled")
     item = client.get(f"{API}/locations/{w.a.pk}/stock/{w.s2.pk}", **auth(w.clerk_a)).json()
     assert (item["on_hand"], item["reserved"]) == (3, 0)
 
@@ -177,7 +184,10 @@ def test_availability_is_public_to_members_and_staff(client, w):
     assert r.status_code == 200
     nodes = r.json()["nodes"]
     assert nodes[0]["location_id"] in (w.a.pk, w.b.pk) and {n["location_id"] for n in nodes} == {w.a.pk, w.b.pk}
-    assert {n["location_id"]: n["lines"][0]["available"] for n in nodes} == {w.a.pk: 20, w.b.pk: 0}
+    # A customer learns whether the quantity asked for is there, not the store's stock depth.
+    assert {n["location_id"]: n["lines"][0]["available"] for n in nodes} == {w.a.pk: 1, w.b.pk: 0}
+    staff_view = client.get(f"{API}/availability?{q}", **auth(w.clerk_b)).json()["nodes"]
+    assert {n["location_id"]: n["lines"][0]["available"] for n in staff_view} == {w.a.pk: 20, w.b.pk: 0}
     assert client.get(f"{API}/availability?{q}&coord=bd09", **auth(w.clerk_b)).status_code == 200
     basket = {"lat": 31.2354, "lng": 121.4737, "coord": "wgs84",
               "lines": [{"sku_id": w.s1.pk, "qty": 2}, {"sku_id": w.s2.pk, "qty": 5}]}

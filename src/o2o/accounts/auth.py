@@ -28,6 +28,13 @@ class TokenAuth(HttpBearer):
 
 
 class StaffSessionAuth(SessionAuth):
+    def _get_key(self, request: HttpRequest):
+        # No signed-in session: nothing to protect from CSRF, so answer 401 (sign in), not 403.
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key):
         user = super().authenticate(request, key)
         if user is not None:

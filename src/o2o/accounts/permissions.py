@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from django.http import HttpRequest
 
 from o2o.common.errors import Forbidden, NotFound, Unauthorized
@@ -42,18 +40,20 @@ def actor_of(request: HttpRequest) -> Actor:
     return actor
 
 
-@lru_cache(maxsize=4096)
-def _region_chain(region_id: int) -> frozenset[int]:
+def _region_parents() -> dict[int, int | None]:
+    """The region tree, read fresh (a few dozen rows), so a re-parented region counts at once."""
+    return dict(Region.objects.values_list("pk", "parent_id"))
+
+
+def _region_chain(region_id: int, parents: dict[int, int | None] | None = None) -> frozenset[int]:
+    """The region and its ancestors. Stops at a cycle instead of looping (admin rejects cycles)."""
+    parents = _region_parents() if parents is None else parents
     ids: list[int] = []
     current: int | None = region_id
-    while current is not None:
+    while current is not None and current not in ids:
         ids.append(current)
-        current = Region.objects.filter(pk=current).values_list("parent_id", flat=True).first()
+        current = parents.get(current)
     return frozenset(ids)
-
-
-def clear_region_cache() -> None:
-    _region_chain.cache_clear()
 
 
 def location_target(location: Location | int) -> Target:
@@ -92,8 +92,9 @@ def visible_location_ids(request: HttpRequest, perm: Perm) -> list[int] | None:
         return None
     if actor.scope is ScopeKind.STORE:
         return [actor.location_id] if actor.location_id else []
-    return [loc.pk for loc in Location.objects.only("pk", "region_id")
-            if actor.region_id in _region_chain(loc.region_id)]
+    parents = _region_parents()
+    return [pk for pk, region_id in Location.objects.values_list("pk", "region_id")
+            if actor.region_id in _region_chain(region_id, parents)]
 
 
 def _perms(role: Role) -> frozenset[Perm]:

@@ -76,8 +76,16 @@ def _django_validation(request: HttpRequest, exc: DjangoValidationError) -> Http
     return _error(request, 422, "invalid", "请求参数有误 Invalid request", {"errors": exc.messages})
 
 
-@api.exception_handler(IntegrityError)
 @api.exception_handler(DataError)
+@api.exception_handler(OverflowError)
+def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A number or date beyond what the database stores, or a character it refuses (NUL):
+    # the client's input, and the transaction it was in has rolled back.
+    log.info("input out of range: %s", exc)
+    return _error(request, 422, "out_of_range", "数值或字符超出范围 A value is out of range or has invalid characters")
+
+
+@api.exception_handler(IntegrityError)
 def _db_conflict(request: HttpRequest, exc: Exception) -> HttpResponse:
     # A constraint caught something validation missed: still the client's input, never a 500.
     log.warning("database refused a request: %s", exc)

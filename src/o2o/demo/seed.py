@@ -32,7 +32,6 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from o2o.accounts.models import ApiToken, Member, User, hash_token
-from o2o.accounts.permissions import clear_region_cache
 from o2o.catalog.importer import import_catalog
 from o2o.catalog.models import Sku
 from o2o.inventory.models import Movement, MovementKind, Stock
@@ -154,7 +153,6 @@ def _seed_network(data_dir: Path | None, report: SeedReport) -> list[Location]:
         location, changed = location_upsert(spec=spec, region=regions[spec.region_code])
         report.locations_changed += changed
         locations.append(location)
-    clear_region_cache()
     return locations
 
 

@@ -431,14 +431,16 @@ def ledger(request: HttpRequest, location_id: int, sku_id: int | None = Query(No
 @router.get("/availability", response=_with_errors({200: AvailabilityOut}),
             summary="Where one SKU can be had near a point: same-city delivery, pickup, express")
 def availability_one(request: HttpRequest, q: Query[AvailabilityQuery]):
-    require(request, Perm.LOCATION_VIEW)
+    actor = require(request, Perm.LOCATION_VIEW)
     return selectors.availability(lat=q.lat, lng=q.lng, coord=q.coord, lines=[Line(q.sku_id, q.qty)],
-                                  limit=q.limit, complete_only=q.complete_only)
+                                  limit=q.limit, complete_only=q.complete_only,
+                                  exact=actor.kind is not ActorKind.MEMBER)
 
 
 @router.post("/availability", response=_with_errors({200: AvailabilityOut}),
              summary="Where a basket can be had near a point; has_all tells complete nodes")
 def availability_basket(request: HttpRequest, body: AvailabilityIn):
-    require(request, Perm.LOCATION_VIEW)
+    actor = require(request, Perm.LOCATION_VIEW)
     return selectors.availability(lat=body.lat, lng=body.lng, coord=body.coord, lines=_lines(body.lines),
-                                  limit=body.limit, complete_only=body.complete_only)
+                                  limit=body.limit, complete_only=body.complete_only,
+                                  exact=actor.kind is not ActorKind.MEMBER)

@@ -144,6 +144,10 @@ def split(*, location_id: int, sku_id: int, buckets: int) -> int:
     select = "SELECT id, bucket, on_hand, reserved FROM inventory_stock WHERE location_id = %s AND sku_id = %s ORDER BY id"
     with connection.cursor() as cur:
         cur.execute(select + lock, [location_id, sku_id])
+        # Read again now that the rows are ours: under READ COMMITTED the locking statement only
+        # returns rows of its own snapshot, so buckets another split added while we waited (and
+        # the stock it moved into them) would be missed. Nobody adds buckets while we hold these.
+        cur.execute(select + lock, [location_id, sku_id])
         rows = cur.fetchall()
         on_hand, reserved = sum(r[2] for r in rows), sum(r[3] for r in rows)
         present = {r[1] for r in rows}
@@ -151,8 +155,9 @@ def split(*, location_id: int, sku_id: int, buckets: int) -> int:
             if b not in present:
                 cur.execute("INSERT INTO inventory_stock (location_id, sku_id, bucket, on_hand, reserved) "
                             "VALUES (%s, %s, %s, 0, 0)", [location_id, sku_id, b])
-        cur.execute("DELETE FROM inventory_stock WHERE location_id = %s AND sku_id = %s AND bucket >= %s",
-                    [location_id, sku_id, buckets])
+        extra = [r[0] for r in rows if r[1] >= buckets]
+        if extra:
+            cur.execute(f"DELETE FROM inventory_stock WHERE id IN ({', '.join(['%s'] * len(extra))})", extra)
         cur.execute(select, [location_id, sku_id])
         _write_even(cur, [r[0] for r in cur.fetchall()], on_hand, reserved)
     return buckets

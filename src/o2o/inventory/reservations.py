@@ -5,19 +5,22 @@ A reservation covers one location and one or more lines; it is created whole or 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from o2o.common.errors import InvalidInput, NotFound
+from o2o.common.errors import Conflict, InvalidInput, NotFound
 from o2o.inventory import buckets
 from o2o.inventory.errors import InsufficientStock, shortage
 from o2o.inventory.ledger import SYSTEM, Entry, Who, record
 from o2o.inventory.models import MovementKind, Reservation, ReservationLine, ReservationStatus
 from o2o.inventory.validation import Line, check_lines, check_location
+
+log = logging.getLogger("o2o.inventory")
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,14 @@ def _close(res: Reservation, status: str, who: Who, reason: str, now: datetime, 
                   reason=reason, reference=res.reference, reservation_id=res.pk, occurred_at=now)
             for ln in lines], who)
     for ln in lines:
-        buckets.apply_change(location_id=res.location_id, sku_id=ln.sku_id, d_reserved=-ln.qty,
-                             d_on_hand=-ln.qty if fulfil else 0)
+        try:
+            buckets.apply_change(location_id=res.location_id, sku_id=ln.sku_id, d_reserved=-ln.qty,
+                                 d_on_hand=-ln.qty if fulfil else 0)
+        except buckets.CannotApply as exc:  # the stock no longer holds this reservation: report it
+            raise Conflict("库存与预占不一致，请运行 check-inventory Stock does not hold this reservation",
+                           code="stock_inconsistent",
+                           details={"reservation_id": res.pk, "sku_id": ln.sku_id,
+                                    "on_hand": exc.totals.on_hand, "reserved": exc.totals.reserved}) from exc
     return True
 
 
@@ -99,22 +108,39 @@ def _get(reservation_id: int) -> Reservation:
     return res
 
 
+def _after_close(res: Reservation, won: bool, wanted: str) -> ReservationView:
+    res.refresh_from_db()
+    if not won and res.status != wanted:
+        # Closing a closed reservation another way would lose goods or invent them: say so.
+        handed_over = res.status == ReservationStatus.FULFILLED
+        raise Conflict(
+            "预占已出库 The reserved goods were already handed over" if handed_over
+            else "预占已关闭 The reservation is no longer active",
+            code="reservation_fulfilled" if handed_over else "reservation_not_active",
+            details={"reservation_id": res.pk, "status": str(res.status)},
+        )
+    return view(res)
+
+
 def reservation_release(*, reservation_id: int, who: Who, reason: str = "released on demand") -> ReservationView:
-    """Release an active reservation; releasing a closed one changes nothing (idempotent)."""
+    """Release an active reservation. Releasing a released, expired or shorted one changes
+    nothing (idempotent); releasing one whose goods were handed over is a 409."""
     with transaction.atomic():
         res = _get(reservation_id)
-        _close(res, ReservationStatus.RELEASED, who, reason, timezone.now())
+        won = _close(res, ReservationStatus.RELEASED, who, reason, timezone.now())
         res.refresh_from_db()
-        return view(res)
+        if not won and res.status in (ReservationStatus.EXPIRED, ReservationStatus.SHORTED):
+            return view(res)
+        return _after_close(res, won, ReservationStatus.RELEASED)
 
 
 def reservation_fulfil(*, reservation_id: int, who: Who, reason: str = "picked and handed over") -> ReservationView:
-    """The reserved goods leave the location: on hand and reserved both go down."""
+    """The reserved goods leave the location: on hand and reserved both go down. Fulfilling it
+    again changes nothing; fulfilling a released, expired or shorted one is a 409."""
     with transaction.atomic():
         res = _get(reservation_id)
-        _close(res, ReservationStatus.FULFILLED, who, reason, timezone.now(), fulfil=True)
-        res.refresh_from_db()
-        return view(res)
+        won = _close(res, ReservationStatus.FULFILLED, who, reason, timezone.now(), fulfil=True)
+        return _after_close(res, won, ReservationStatus.FULFILLED)
 
 
 def reservations_release_expired(*, now: datetime | None = None, limit: int = 500) -> int:
@@ -129,6 +155,12 @@ def reservations_release_expired(*, now: datetime | None = None, limit: int = 50
             if connection.vendor == "postgresql":
                 qs = qs.select_for_update(skip_locked=True)
             res = qs.first()
-            if res is not None:
-                done += _close(res, ReservationStatus.EXPIRED, SYSTEM, "reservation expired", now)
+            if res is None:
+                continue
+            try:
+                with transaction.atomic():
+                    done += _close(res, ReservationStatus.EXPIRED, SYSTEM, "reservation expired", now)
+            except (Conflict, DatabaseError):
+                # One broken reservation must not stop every other one from expiring.
+                log.exception("could not expire reservation %s", pk)
     return done

@@ -192,8 +192,11 @@ def _check_basket(lines: list[Line]) -> list[Line]:
 
 
 def availability(*, lat: float, lng: float, lines: list[Line], coord: str = "gcj02", limit: int = 50,
-                 complete_only: bool = False) -> dict:
+                 complete_only: bool = False, exact: bool = True) -> dict:
     """Nodes that can serve the basket at the customer's point, nearest first.
+
+    ``exact=False`` (what customers get) caps each line's available quantity at the quantity
+    asked for: enough to decide, without showing a store's stock depth.
 
     Each node lists its modes (``same_city`` within its delivery radius, ``pickup`` within
     the pickup reach, ``express`` for warehouses at any distance), the available quantity
@@ -224,7 +227,9 @@ def availability(*, lat: float, lng: float, lines: list[Line], coord: str = "gcj
     nodes = []
     for dist, node_id, modes in offers:
         n = net.nodes[node_id]
-        per_line = [{"sku_id": ln.sku_id, "qty": ln.qty, "available": avail.get((node_id, ln.sku_id), 0)}
+        per_line = [{"sku_id": ln.sku_id, "qty": ln.qty,
+                     "available": avail.get((node_id, ln.sku_id), 0) if exact
+                     else min(ln.qty, avail.get((node_id, ln.sku_id), 0))}
                     for ln in lines]
         has_all = all(pl["available"] >= pl["qty"] for pl in per_line)
         if complete_only and not has_all:

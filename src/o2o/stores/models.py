@@ -23,14 +23,15 @@ class Region(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def ancestor_ids(self) -> list[int]:
-        """This region's id and every ancestor's, nearest first."""
-        ids: list[int] = []
-        node: Region | None = self
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        node, seen = self.parent, {self.pk}
         while node is not None:
-            ids.append(node.pk)
+            if node.pk in seen:
+                raise ValidationError({"parent": "区域不能成为自己的下级 A region cannot be under itself"})
+            seen.add(node.pk)
             node = node.parent
-        return ids
 
 
 class LocationKind(models.TextChoices):
