@@ -21,6 +21,7 @@ import os
 import random
 import sys
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -182,13 +183,14 @@ def bench_pos(locs: list[int], skus: list[int]) -> dict:
 
     rng = random.Random(42)
     now = timezone.now()
+    run = uuid.uuid4().hex[:10]  # fresh event ids every run: replays would be skipped as duplicates
     batches = []
     for b in range(POS_BATCHES):
         loc = locs[b % len(locs)]
-        events = [PosEvent(kind="sale", pos_event_id=f"bench-{b}-{i}-{rng.random():.12f}", seq=i + 1,
+        events = [PosEvent(kind="sale", pos_event_id=f"bench-{run}-{b}-{i}", seq=i + 1,
                            sku_id=rng.choice(skus), qty=rng.randint(1, 3),
                            occurred_at=now - timedelta(seconds=POS_BATCH - i)) for i in range(POS_BATCH)]
-        batches.append((loc, f"bench-dev-{b}-{rng.random():.9f}", events))
+        batches.append((loc, f"bench-{run}-{b % 8}", events))
     # Baseline: the same rows, plain bulk INSERT into a copy of the ledger table with the same
     # indexes and as many rows, so both pay the same index maintenance. Baseline and ingest
     # batches alternate, so both see the same machine noise.

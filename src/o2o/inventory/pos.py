@@ -7,36 +7,53 @@
   after occurred_at)``. ``CountMark`` keeps the newest count per item; a sale or return older
   than it (and a count not newer than it) is already in that count: it is recorded with
   ``delta_on_hand = 0`` and ``details.superseded_by_count``.
+* **Clock skew**: an event more than ``CLOCK_SKEW`` (5 min) ahead of the server is refused
+  (422); one within it is taken as having happened when the batch was received -- it cannot
+  have happened later -- (ledger ``occurred_at`` and count mark; the till's own stamp is kept
+  in ``details.till_occurred_at``). Events before 2000 are refused too (see ``pos_events``).
 * **The till is right**: a sale never drives on hand negative. It takes free stock first, then
   shorts active reservations of the item -- overdue ones first, then the newest -- whole
   (status ``shorted``, release movements for all their lines); if on hand is still short it
   applies what exists and records ``details.discrepancy``. A count below reserved does the same.
-* **Set-based**: a batch costs a fixed number of queries whatever its size: existing keys, stock
-  totals, count marks, (for counts) later movements, one bulk INSERT of movements, the stock
-  changes aggregated per item in SKU order, the count marks upsert, the device update.
+* **Set-based**: a batch costs a fixed number of queries whatever its size: existing keys, the
+  stock row locks, stock totals, count marks, (for counts) later movements, one bulk INSERT of
+  movements, the stock changes aggregated per item in SKU order, the count marks upsert, the
+  device update.
 * **Serialized per location**: a batch locks all of the location's ``PosDevice`` rows in key
   order. A new till's row is committed before the batch's transaction (when the caller has
-  none), so two tills of one store always share a lock and their counts never interleave.
-  Other writers (reservations, receipts) are not serialized with POS: the batch reads stock
-  without locks and applies deltas through ``buckets`` (conditional); if one no longer fits
-  it reads again and recomputes (3 attempts, then 409 ``concurrent_change``).
+  none), so two tills of one store always share a lock and their counts never interleave; a
+  batch that then fails leaves that (empty) row behind, which is harmless. A location has at
+  most ``MAX_DEVICES_PER_LOCATION`` tills (422 ``too_many_devices`` beyond).
+* **Decided on current figures**: other writers (reservations, receipts) are not serialized
+  with POS, so after the device rows the batch locks the items' stock rows (PostgreSQL,
+  ``FOR UPDATE`` in (sku_id, id) order, the global order of ``buckets``) and then reads them
+  with a fresh statement (a READ COMMITTED ``FOR UPDATE`` returns only rows of its own
+  snapshot, so a row committed meanwhile would be missed). Reservations to short are taken
+  with ``FOR UPDATE SKIP LOCKED``: a reservation being closed holds its row and then wants the
+  stock rows the batch holds, so the batch never waits for it. When such a locked
+  reservation is needed (the stock it holds must be freed), the batch does not decide around
+  it: it rolls back, backs off (20-50 ms times the attempt) and runs again. A shorted
+  reservation's other lines whose SKU sorts before the batch's items are locked with them on
+  the next run, keeping the key order. Lock order: device rows, stock rows, reservation rows
+  (never waited for); a reservation close takes its row, then stock rows: no cycle.
+  After ``_ATTEMPTS`` runs: 409 ``concurrent_change``.
 """
 
 from __future__ import annotations
 
-import bisect
+import random
+import time
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from o2o.catalog.models import Sku
-from o2o.common.errors import ApiError, Conflict, InvalidInput, NotFound
+from o2o.common.errors import Conflict, InvalidInput, NotFound
 from o2o.inventory import buckets
 from o2o.inventory.ledger import Entry, Who, record
 from o2o.inventory.models import (
@@ -49,29 +66,39 @@ from o2o.inventory.models import (
     ReservationStatus,
     Stock,
 )
-from o2o.inventory.validation import MAX_QTY, check_location
+from o2o.inventory.pos_events import (
+    CLOCK_SKEW,
+    MAX_DEVICE_ID,
+    MAX_EVENT_ID,
+    PosEvent,
+    check_device_id,
+    check_events,
+    event_key,
+    merge_seqs,
+)
+from o2o.inventory.validation import check_location
+
+__all__ = ["CLOCK_SKEW", "MAX_DEVICES_PER_LOCATION", "MAX_DEVICE_ID", "MAX_EVENT_ID", "PosEvent", "PosResult",
+           "event_key", "merge_seqs", "pos_ingest"]
 
 KINDS = {"sale": MovementKind.SALE, "return": MovementKind.RETURN, "count": MovementKind.COUNT}
 REASONS = {"sale": "POS 销售 sale", "return": "POS 退货 return", "count": "POS 盘点 count"}
-MAX_EVENT_ID = 100
-MAX_DEVICE_ID = 64
-FUTURE_SLACK = timedelta(days=1)
-MAX_GAP_RANGES = 1000  # missing-sequence ranges kept per device (the newest)
-_ATTEMPTS = 3
+MAX_DEVICES_PER_LOCATION = 64
+_ATTEMPTS = 5
 
 
 class _Retry(Exception):
-    """Another writer changed what the batch read; run it again."""
+    """The batch cannot be decided as read (a reservation it needs is being closed, or stock
+    rows must be locked in another order); roll back and run it again."""
+
+    def __init__(self, lock_skus: set[int] | None = None) -> None:
+        super().__init__("retry")
+        self.lock_skus = frozenset(lock_skus or ())
 
 
-@dataclass(frozen=True)
-class PosEvent:
-    kind: str  # "sale" | "return" | "count"
-    pos_event_id: str
-    seq: int
-    sku_id: int
-    qty: int  # sale/return: units (> 0); count: the counted quantity (>= 0)
-    occurred_at: datetime
+def _backoff(attempt: int) -> None:
+    """Let the transaction that holds what the batch needs finish (outside any transaction)."""
+    time.sleep(random.uniform(0.02, 0.05) * (attempt + 1))
 
 
 @dataclass
@@ -93,53 +120,7 @@ class PosResult:
         }
 
 
-def event_key(location_id: int, pos_event_id: str) -> str:
-    return f"pos:{location_id}:{pos_event_id}"
-
-
 # --- validation -----------------------------------------------------------------------------
-
-def check_events(events: list[PosEvent], now: datetime) -> list[PosEvent]:
-    """Reject the whole batch when any event is malformed; drop exact repeats inside the batch."""
-    limit = settings.O2O["POS_MAX_BATCH"]
-    if len(events) > limit:
-        raise ApiError("批次过大 POS batch too large", code="batch_too_large", status=413,
-                       details={"max": limit, "got": len(events)})
-    bad: list[dict[str, Any]] = []
-    seen: dict[str, PosEvent] = {}
-    unique: list[PosEvent] = []
-    for i, e in enumerate(events):
-        problem = _problem(e, now)
-        if problem is None and e.pos_event_id in seen and seen[e.pos_event_id] != e:
-            problem = "same pos_event_id twice with different content"
-        if problem is not None:
-            bad.append({"index": i, "pos_event_id": str(e.pos_event_id)[:MAX_EVENT_ID], "problem": problem})
-        elif e.pos_event_id not in seen:
-            seen[e.pos_event_id] = e
-            unique.append(e)
-    if bad:
-        raise InvalidInput("POS 事件有误 Invalid POS events", code="invalid_events", details={"events": bad[:50]})
-    return unique
-
-
-def _problem(e: PosEvent, now: datetime) -> str | None:
-    if e.kind not in KINDS:
-        return "kind must be sale, return or count"
-    if not isinstance(e.pos_event_id, str) or not 0 < len(e.pos_event_id) <= MAX_EVENT_ID:
-        return f"pos_event_id must be 1-{MAX_EVENT_ID} characters"
-    if type(e.seq) is not int or not 0 < e.seq < 2**62:
-        return "seq must be a positive integer"
-    if type(e.qty) is not int or type(e.sku_id) is not int:
-        return "sku_id and qty must be integers"
-    low = 0 if e.kind == "count" else 1
-    if not low <= e.qty <= MAX_QTY:
-        return "qty must be positive (a count: zero or more)"
-    if not isinstance(e.occurred_at, datetime) or timezone.is_naive(e.occurred_at):
-        return "occurred_at must be an aware datetime"
-    if e.occurred_at > now + FUTURE_SLACK:
-        return "occurred_at is in the future"
-    return None
-
 
 def _check_skus(events: list[PosEvent]) -> None:
     # Inactive SKUs are accepted: a till may sell off a product that is no longer listed online.
@@ -148,28 +129,6 @@ def _check_skus(events: list[PosEvent]) -> None:
     unknown = sorted(ids - known)
     if unknown:
         raise NotFound("SKU 不存在 Unknown SKU", code="unknown_sku", details={"sku_ids": unknown})
-
-
-# --- sequence numbers ---------------------------------------------------------------------
-
-def merge_seqs(last_seq: int, missing: list[list[int]], seqs: set[int]) -> tuple[int, list[list[int]]]:
-    """New (last_seq, missing ranges) after ``seqs`` arrived; ranges are inclusive [lo, hi]."""
-    new_last = max([last_seq, *seqs])
-    ranges = [(int(lo), int(hi)) for lo, hi in missing]
-    if new_last > last_seq + 1:
-        ranges.append((last_seq + 1, new_last))
-    got = sorted(seqs)
-    out: list[list[int]] = []
-    for lo, hi in sorted(ranges):
-        cur, i = lo, bisect.bisect_left(got, lo)
-        while i < len(got) and got[i] <= hi:
-            if got[i] > cur:
-                out.append([cur, got[i] - 1])
-            cur = got[i] + 1
-            i += 1
-        if cur <= hi:
-            out.append([cur, hi])
-    return new_last, out[-MAX_GAP_RANGES:]
 
 
 # --- the batch ----------------------------------------------------------------------------
@@ -192,8 +151,14 @@ class _Candidate:
 class _Batch:
     """Works out the movements and per-item deltas of the new events of one batch."""
 
-    def __init__(self, location_id: int, events: list[PosEvent], who: Who, now: datetime) -> None:
-        self.loc, self.events, self.who, self.now = location_id, events, who, now
+    def __init__(self, location_id: int, events: list[PosEvent], who: Who, now: datetime,
+                 lock_skus: frozenset[int] = frozenset()) -> None:
+        self.loc, self.who, self.now = location_id, who, now
+        # An event cannot have happened after the batch was received (see CLOCK_SKEW).
+        self.events = [replace(e, occurred_at=now) if e.occurred_at > now else e for e in events]
+        self.till_stamp = {e.pos_event_id: e.occurred_at.isoformat() for e in events if e.occurred_at > now}
+        self.lock_skus = lock_skus  # other SKUs to lock with the batch's (from an earlier run)
+        self.top = 0  # the highest SKU whose stock rows the batch locked first
         self.entries: list[Entry] = []
         self.deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # sku -> [on_hand, reserved]
         self.marks: dict[int, datetime] = {}  # count marks to write
@@ -202,10 +167,19 @@ class _Batch:
         self.result = PosResult()
 
     def load(self) -> dict[int, _Item]:
-        skus = sorted({e.sku_id for e in self.events})
+        skus = sorted({e.sku_id for e in self.events} | self.lock_skus)
+        self.top = skus[-1]
+        rows = Stock.objects.filter(location_id=self.loc, sku_id__in=skus)
+        locked: set[int] | None = None
+        if connection.vendor == "postgresql":
+            # Lock in the global (sku_id, id) order, then read with a fresh statement: this
+            # FOR UPDATE returns only rows of its own snapshot (a bucket committed meanwhile
+            # would be missed); the rows it locked cannot change until we commit.
+            locked = set(rows.select_for_update().order_by("sku_id", "pk").values_list("pk", flat=True))
         totals: dict[int, list[int]] = {s: [0, 0] for s in skus}
-        for sku_id, on_hand, reserved in Stock.objects.filter(location_id=self.loc, sku_id__in=skus).values_list(
-                "sku_id", "on_hand", "reserved"):
+        for pk, sku_id, on_hand, reserved in rows.values_list("pk", "sku_id", "on_hand", "reserved"):
+            if locked is not None and pk not in locked:
+                raise _Retry  # a row appeared after the lock (a split, a first receipt): lock it in order
             totals[sku_id][0] += on_hand
             totals[sku_id][1] += reserved
         marks = dict(CountMark.objects.filter(location_id=self.loc, sku_id__in=skus).values_list("sku_id", "counted_at"))
@@ -235,6 +209,8 @@ class _Batch:
             self.result.applied.append(e.pos_event_id)
 
     def _entry(self, e: PosEvent, delta: int, details: dict[str, Any]) -> None:
+        if e.pos_event_id in self.till_stamp:
+            details["till_occurred_at"] = self.till_stamp[e.pos_event_id]
         self.entries.append(Entry(self.loc, e.sku_id, KINDS[e.kind], e.qty, delta_on_hand=delta,
                                   key=event_key(self.loc, e.pos_event_id), reference=e.pos_event_id[:100],
                                   reason=REASONS[e.kind], details=details, occurred_at=e.occurred_at))
@@ -286,17 +262,21 @@ class _Batch:
         adjustment = target - item.on_hand
         item.on_hand = target
         item.mark = e.occurred_at
-        self.marks[e.sku_id] = e.occurred_at
+        self.marks[e.sku_id] = e.occurred_at  # never after ``now`` (events are capped in __init__)
         self._entry(e, adjustment, details)
 
     def _short(self, sku_id: int, need: int, items: dict[int, _Item]) -> list[int]:
         """Short the newest active reservations holding ``sku_id`` until ``need`` is freed."""
         ids: list[int] = []
-        for cand in self._candidates(sku_id):
+        candidates = self._candidates(sku_id)
+        for cand in candidates:
             if need <= 0:
                 break
             if cand.id in self.shorted:
                 continue
+            early = {s for s, _ in cand.lines if s not in items and s < self.top}
+            if early:  # its stock rows would be locked out of key order: lock them first next time
+                raise _Retry(early)
             self.shorted[cand.id] = cand
             ids.append(cand.id)
             for line_sku, qty in cand.lines:
@@ -310,14 +290,24 @@ class _Batch:
                     key=f"reservation:{cand.id}:{ReservationStatus.SHORTED}:{line_sku}",
                     reason="POS 销售超出可用库存 sold at the till", reference=cand.reference,
                     reservation_id=cand.id, occurred_at=self.now))
+        if need > 0 and items[sku_id].reserved > 0 and self._skipped(sku_id, candidates):
+            raise _Retry  # a reservation holding this stock is being closed right now: wait for it
         self.result.shorted_reservations.extend(ids)
         return ids
+
+    def _skipped(self, sku_id: int, candidates: list[_Candidate]) -> bool:
+        """Whether an active reservation of ``sku_id`` was skipped because another transaction holds it."""
+        if connection.vendor != "postgresql":
+            return False  # SQLite: one writer at a time, nothing is ever skipped
+        return (Reservation.objects.filter(location_id=self.loc, status=ReservationStatus.ACTIVE, lines__sku_id=sku_id)
+                .exclude(pk__in=[c.id for c in candidates]).exists())
 
     def _candidates(self, sku_id: int) -> list[_Candidate]:
         """Active reservations with a line of ``sku_id``: overdue first, then newest first.
 
         Reservations another transaction holds (being released, fulfilled or expired right
-        now) are skipped on PostgreSQL instead of waited for.
+        now) are skipped on PostgreSQL instead of waited for (their closer may be waiting for
+        the stock rows this batch holds); ``_short`` retries the batch if it needed one.
         """
         if sku_id not in self.candidates:
             qs = Reservation.objects.filter(location_id=self.loc, status=ReservationStatus.ACTIVE,
@@ -354,6 +344,27 @@ def apply_changes(location_id: int, changes: dict[int, tuple[int, int]]) -> None
     buckets.apply_many(location_id=location_id, changes={s: d for s, d in changes.items() if d != (0, 0)})
 
 
+def _ensure_device(location_id: int, device_id: str) -> None:
+    """Create the till's row if it is new, within ``MAX_DEVICES_PER_LOCATION``.
+
+    In its own transaction (when the caller has none), committed before the batch's, so that
+    two new tills of one store share the device lock from their first batch on.
+    """
+    if PosDevice.objects.filter(location_id=location_id, device_id=device_id).exists():
+        return
+    with transaction.atomic():
+        qs = PosDevice.objects.filter(location_id=location_id).order_by("pk")
+        if connection.vendor == "postgresql":
+            qs = qs.select_for_update(no_key=True)  # two new tills: the second sees the first
+        known = list(qs.values_list("device_id", flat=True))
+        if device_id in known:
+            return
+        if len(known) >= MAX_DEVICES_PER_LOCATION:
+            raise InvalidInput("POS 设备过多 Too many POS devices at this location", code="too_many_devices",
+                               details={"location_id": location_id, "max": MAX_DEVICES_PER_LOCATION})
+        PosDevice.objects.get_or_create(location_id=location_id, device_id=device_id)
+
+
 def _lock_devices(location_id: int, device_id: str) -> PosDevice:
     """Lock every till of the location (key order); return this one."""
     qs = PosDevice.objects.filter(location_id=location_id).order_by("pk")
@@ -369,18 +380,16 @@ def pos_ingest(*, location_id: int, device_id: str, events: list[PosEvent], who:
                now: datetime | None = None) -> PosResult:
     """Apply a batch of POS events (see the module docstring); all or nothing."""
     now = now or timezone.now()
-    if not isinstance(device_id, str) or not 0 < len(device_id) <= MAX_DEVICE_ID:
-        raise InvalidInput(f"设备编号无效 device_id must be 1-{MAX_DEVICE_ID} characters", code="invalid_device")
+    check_device_id(device_id)
     unique = check_events(events, now)
     check_location(location_id)
     _check_skus(unique)
-    # Outside the batch's transaction (when the caller has none) so the row is committed and
-    # every later batch of the location locks it too.
-    PosDevice.objects.get_or_create(location_id=location_id, device_id=device_id)
+    _ensure_device(location_id, device_id)
+    lock_skus: set[int] = set()
     for attempt in range(_ATTEMPTS):
         try:
             with transaction.atomic():
-                result = _ingest(location_id, device_id, unique, who, now)
+                result = _ingest(location_id, device_id, unique, who, now, frozenset(lock_skus))
             if len(unique) != len(events):  # exact repeats inside the batch are duplicates too
                 seen: set[str] = set()
                 for e in events:
@@ -389,19 +398,23 @@ def pos_ingest(*, location_id: int, device_id: str, events: list[PosEvent], who:
                     seen.add(e.pos_event_id)
             return result
         except (buckets.CannotApply, _Retry) as exc:
-            # Another writer changed an item between our read and our write: read again.
             if attempt == _ATTEMPTS - 1:
                 raise Conflict("库存并发变化，请重试 Stock changed concurrently; retry",
                                code="concurrent_change") from exc
+            if isinstance(exc, _Retry) and exc.lock_skus:
+                lock_skus |= exc.lock_skus  # run again at once, locking those rows in key order
+            else:
+                _backoff(attempt)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _ingest(location_id: int, device_id: str, events: list[PosEvent], who: Who, now: datetime) -> PosResult:
+def _ingest(location_id: int, device_id: str, events: list[PosEvent], who: Who, now: datetime,
+            lock_skus: frozenset[int]) -> PosResult:
     dev = _lock_devices(location_id, device_id)
     keys = [event_key(location_id, e.pos_event_id) for e in events]
     existing = set(Movement.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
     new = [e for e, k in zip(events, keys, strict=True) if k not in existing]
-    batch = _Batch(location_id, new, who, now)
+    batch = _Batch(location_id, new, who, now, lock_skus)
     if new:
         batch.run()
         batch.write()

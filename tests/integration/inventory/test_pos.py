@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -352,4 +352,97 @@ def test_concurrent_batches_and_reservations_stay_consistent():
         t.join()
     assert errors == []
     assert sum(figures(loc, s)[0] for s in skus) == 600 - 4 * 5 * 10
+    assert_consistent()
+
+
+# --- clock skew, value ranges, devices, lock order ------------------------------------------
+
+def test_events_more_than_five_minutes_ahead_are_refused():
+    loc, s = location(), sku()
+    stock_in(loc, s, 5, at=at(0))
+    now = timezone.now()
+    with pytest.raises(InvalidInput) as exc:
+        pos_ingest(location_id=loc.pk, device_id="till-1", who=Who(label="t"), now=now,
+                   events=[PosEvent("sale", "ok", 1, s.pk, 1, at(10)),
+                           PosEvent("sale", "ahead", 2, s.pk, 1, now + timedelta(minutes=6))])
+    assert exc.value.details["events"][0]["pos_event_id"] == "ahead"
+    assert figures(loc, s) == (5, 0) and not Movement.objects.filter(kind=MovementKind.SALE).exists()
+    # Within the allowed skew it is accepted.
+    pos_ingest(location_id=loc.pk, device_id="till-1", who=Who(label="t"), now=now,
+               events=[PosEvent("sale", "skewed", 3, s.pk, 1, now + timedelta(minutes=4))])
+    assert figures(loc, s) == (4, 0)
+
+
+def test_a_count_from_a_fast_clock_does_not_supersede_later_sales():
+    """A count stamped 4 min ahead cannot have happened after it was received: its mark is the
+    receipt time, so a sale made (and sent) right after it still counts."""
+    loc, s = location(), sku()
+    stock_in(loc, s, 10, at=at(0))
+    received = timezone.now()
+    pos_ingest(location_id=loc.pk, device_id="till-fast", who=Who(label="t"), now=received,
+               events=[PosEvent("count", "count-ahead", 1, s.pk, 8, received + timedelta(minutes=4))])
+    assert CountMark.objects.get(location=loc, sku=s).counted_at == received
+    assert figures(loc, s) == (8, 0)
+    result = pos_ingest(location_id=loc.pk, device_id="till-ok", who=Who(label="t"),
+                        now=received + timedelta(minutes=2),
+                        events=[PosEvent("sale", "after", 1, s.pk, 3, received + timedelta(minutes=1))])
+    assert result.superseded == [] and figures(loc, s) == (5, 0)
+    count = Movement.objects.get(idempotency_key=f"pos:{loc.pk}:count-ahead")
+    assert count.occurred_at == received
+    assert count.details["till_occurred_at"] == (received + timedelta(minutes=4)).isoformat()
+    assert_consistent()
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+14:00", "1999-12-31T23:59:59+00:00",
+                                  "2000-01-01T05:00:00+14:00"])
+def test_occurred_at_before_2000_is_refused(when):
+    loc, s = location(), sku()
+    stock_in(loc, s, 5)
+    with pytest.raises(InvalidInput):
+        ingest(loc, [PosEvent("sale", "old", 1, s.pk, 1, datetime.fromisoformat(when))])
+    with pytest.raises(InvalidInput):
+        ingest(loc, [PosEvent("count", "old", 1, s.pk, 1, datetime.fromisoformat(when))])
+    assert figures(loc, s) == (5, 0) and CountMark.objects.count() == 0
+
+
+def test_nul_characters_in_identifiers_are_refused():
+    loc, s = location(), sku()
+    stock_in(loc, s, 5)
+    count = Movement.objects.count()
+    with pytest.raises(InvalidInput):
+        ingest(loc, [PosEvent("sale", "a\x00b", 1, s.pk, 1, at(10))])
+    with pytest.raises(InvalidInput):
+        ingest(loc, [ev("sale", s, 1, 10)], device="till\x00")
+    assert Movement.objects.count() == count and PosDevice.objects.count() == 0
+
+
+def test_devices_per_location_are_capped():
+    from o2o.inventory.pos import MAX_DEVICES_PER_LOCATION
+
+    loc, other, s = location(), location(), sku()
+    stock_in(loc, s, 5)
+    stock_in(other, s, 5)
+    PosDevice.objects.bulk_create([PosDevice(location=loc, device_id=f"till-{i}")
+                                   for i in range(MAX_DEVICES_PER_LOCATION)])
+    with pytest.raises(InvalidInput) as exc:
+        ingest(loc, [ev("sale", s, 1, 10)], device="one-too-many")
+    assert exc.value.code == "too_many_devices"
+    assert PosDevice.objects.filter(location=loc).count() == MAX_DEVICES_PER_LOCATION
+    assert figures(loc, s) == (5, 0)
+    assert ingest(loc, [ev("sale", s, 1, 10, "known")], device="till-7").applied == ["known"]
+    assert ingest(other, [ev("sale", s, 1, 10, "elsewhere")], device="one-too-many").applied == ["elsewhere"]
+
+
+def test_shorting_a_reservation_with_a_lower_sku_line_keeps_the_lock_order():
+    """The reservation's other line sorts before the sold SKU: the batch locks it with the
+    sold one (in key order) and still shorts the reservation whole."""
+    loc, low, high = location(), sku(), sku()
+    assert low.pk < high.pk
+    stock_in(loc, low, 3)
+    stock_in(loc, high, 2)
+    r = reserve(loc, {low: 1, high: 2})
+    result = ingest(loc, [ev("sale", high, 1, 100, "walk-in")])
+    assert result.shorted_reservations == [r.id]
+    assert figures(loc, high) == (1, 0) and figures(loc, low) == (3, 0)
+    assert Reservation.objects.get(pk=r.id).status == ReservationStatus.SHORTED
     assert_consistent()

@@ -22,7 +22,7 @@ from o2o.inventory.checks import run as run_checks
 from o2o.inventory.errors import InsufficientStock
 from o2o.inventory.idempotency import run_idempotent
 from o2o.inventory.ledger import Who
-from o2o.inventory.models import Movement, Stock
+from o2o.inventory.models import Movement, Reservation, Stock
 from o2o.inventory.pos import PosEvent, pos_ingest
 from o2o.inventory.reservations import reservation_create, reservation_fulfil, reservation_release
 from o2o.inventory.stock import stock_adjust, stock_receive
@@ -108,10 +108,20 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         rid = body["id"]
         item, q, active = self.res_state[rid]
-        if fulfil:
-            reservation_fulfil(reservation_id=rid, who=WHO)
-        else:
-            reservation_release(reservation_id=rid, who=WHO)
+        status = Reservation.objects.get(pk=rid).status
+        try:
+            if fulfil:
+                reservation_fulfil(reservation_id=rid, who=WHO)
+            else:
+                reservation_release(reservation_id=rid, who=WHO)
+        except ApiError as err:
+            # Handing over a closed reservation, or releasing one already handed over, is refused.
+            assert not active
+            if fulfil:  # fulfilling again would be a no-op; only other closed states refuse
+                assert err.code == "reservation_not_active" and status != "fulfilled"
+            else:
+                assert err.code == "reservation_fulfilled" and status == "fulfilled"
+            return
         if active:
             self.model[item][1] -= q
             if fulfil:
