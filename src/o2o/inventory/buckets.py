@@ -172,7 +172,8 @@ def _write_even(cur, row_ids: list[int], on_hand: int, reserved: int) -> None:
         cur.execute("UPDATE inventory_stock SET on_hand = %s, reserved = %s WHERE id = %s", [on_i, res_i, row_id])
 
 
-def apply_many(*, location_id: int, changes: dict[int, tuple[int, int]]) -> None:
+def apply_many(*, location_id: int, changes: dict[int, tuple[int, int]],
+               locked_rows: list[tuple[int, int, int, int]] | None = None) -> None:
     """Apply ``{sku_id: (d_on_hand, d_reserved)}`` to many items of one location at once.
 
     The set-based form of :func:`apply_change` for batch callers (POS sync): one statement
@@ -182,6 +183,10 @@ def apply_many(*, location_id: int, changes: dict[int, tuple[int, int]]) -> None
     spread evenly over the item's buckets; an item without rows gets bucket 0. Then one
     UPDATE and at most one INSERT. Raises ``CannotApply`` (naming ``sku_id``) when an item
     as a whole cannot take its change; nothing is written then.
+
+    ``locked_rows`` -- (id, sku_id, on_hand, reserved) of every bucket of these items, which
+    the caller already locked in this transaction in the same order and has not changed
+    since -- saves reading and locking them again.
     """
     todo = {sku: d for sku, d in changes.items() if d[0] or d[1]}
     if not todo:
@@ -190,13 +195,17 @@ def apply_many(*, location_id: int, changes: dict[int, tuple[int, int]]) -> None
     pg = connection.vendor == "postgresql"
     select = "SELECT id, sku_id, on_hand, reserved FROM inventory_stock WHERE location_id = %s AND "
     with connection.cursor() as cur:
-        if pg:
+        if locked_rows is not None:
+            fetched = sorted((r for r in locked_rows if r[1] in todo), key=lambda r: (r[1], r[0]))
+        elif pg:
             cur.execute(select + "sku_id = ANY(%s) ORDER BY sku_id, id FOR UPDATE", [location_id, skus])
+            fetched = cur.fetchall()
         else:
             cur.execute(select + f"sku_id IN ({', '.join(['%s'] * len(skus))}) ORDER BY sku_id, id",
                         [location_id, *skus])
+            fetched = cur.fetchall()
         rows_of: dict[int, list[tuple[int, int, int, int]]] = {}
-        for row in cur.fetchall():
+        for row in fetched:
             rows_of.setdefault(row[1], []).append(row)
         updates: list[tuple[int, int, int]] = []  # (row id, d_on_hand, d_reserved)
         inserts: list[tuple[int, int, int]] = []  # (sku_id, on_hand, reserved)

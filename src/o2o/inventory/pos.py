@@ -169,6 +169,7 @@ class _Batch:
     def load(self) -> dict[int, _Item]:
         skus = sorted({e.sku_id for e in self.events} | self.lock_skus)
         self.top = skus[-1]
+        self.loaded = set(skus)
         rows = Stock.objects.filter(location_id=self.loc, sku_id__in=skus)
         locked: set[int] | None = None
         if connection.vendor == "postgresql":
@@ -177,7 +178,8 @@ class _Batch:
             # would be missed); the rows it locked cannot change until we commit.
             locked = set(rows.select_for_update().order_by("sku_id", "pk").values_list("pk", flat=True))
         totals: dict[int, list[int]] = {s: [0, 0] for s in skus}
-        for pk, sku_id, on_hand, reserved in rows.values_list("pk", "sku_id", "on_hand", "reserved"):
+        self.rows = list(rows.values_list("pk", "sku_id", "on_hand", "reserved"))
+        for pk, sku_id, on_hand, reserved in self.rows:
             if locked is not None and pk not in locked:
                 raise _Retry  # a row appeared after the lock (a split, a first receipt): lock it in order
             totals[sku_id][0] += on_hand
@@ -336,12 +338,11 @@ class _Batch:
             CountMark.objects.bulk_create(
                 [CountMark(location_id=self.loc, sku_id=s, counted_at=t) for s, t in sorted(self.marks.items())],
                 update_conflicts=True, unique_fields=["location", "sku"], update_fields=["counted_at"])
-        apply_changes(self.loc, {s: (d[0], d[1]) for s, d in self.deltas.items()})
-
-
-def apply_changes(location_id: int, changes: dict[int, tuple[int, int]]) -> None:
-    """Apply aggregated (on_hand, reserved) deltas per SKU, set-based, through ``buckets``."""
-    buckets.apply_many(location_id=location_id, changes={s: d for s, d in changes.items() if d != (0, 0)})
+        changes = {s: (d[0], d[1]) for s, d in self.deltas.items() if (d[0], d[1]) != (0, 0)}
+        # On PostgreSQL load() locked these rows and nothing changed them since: no second read,
+        # unless shorting a reservation reached a SKU that load() did not lock.
+        reuse = connection.vendor == "postgresql" and self.loaded.issuperset(changes)
+        buckets.apply_many(location_id=self.loc, changes=changes, locked_rows=self.rows if reuse else None)
 
 
 def _ensure_device(location_id: int, device_id: str) -> None:
