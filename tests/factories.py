@@ -108,3 +108,13 @@ def figures(loc: Location, sku_obj: Sku) -> tuple[int, int]:
 
     t = totals(loc.pk, sku_obj.pk)
     return t.on_hand, t.reserved
+
+
+def assert_error(r, status: int, code: str | None = None) -> dict:
+    """The API's one error shape, with the expected status (and code, when given)."""
+    assert r.status_code == status, r.content
+    body = r.json()
+    assert set(body) == {"code", "message", "details"}, body
+    if code is not None:
+        assert body["code"] == code, body
+    return body

@@ -7,18 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.factories import auth, category, location, member, price_override, sku, sku_in, staff
+from tests.factories import assert_error, auth, category, location, member, price_override, sku, sku_in, staff
 
 pytestmark = pytest.mark.django_db
 
-
-def assert_error(r, status: int, code: str | None = None) -> dict:
-    assert r.status_code == status, r.content
-    body = r.json()
-    assert set(body) == {"code", "message", "details"}
-    if code is not None:
-        assert body["code"] == code
-    return body
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from o2o.inventory.models import IdempotencyRecord, Movement, Reservation, Stock, Transfer
-from tests.factories import auth, location, member, region, reserve, sku, staff, stock_in
+from tests.factories import assert_error, auth, location, member, region, reserve, sku, staff, stock_in
 
 pytestmark = pytest.mark.django_db
 
@@ -42,13 +42,6 @@ def snapshot():
     return (Movement.objects.count(), Reservation.objects.count(), Transfer.objects.count(),
             sorted(Stock.objects.values_list("location_id", "sku_id", "bucket", "on_hand", "reserved")))
 
-
-def assert_error(r, status: int, code: str | None = None):
-    assert r.status_code == status, r.content
-    body = r.json()
-    assert set(body) == {"code", "message", "details"}
-    if code is not None:
-        assert body["code"] == code, body
 
 
 # --- reads ------------------------------------------------------------------------------

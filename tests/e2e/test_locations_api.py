@@ -6,20 +6,12 @@ import pytest
 
 from o2o.core.geo import LatLng, gcj02_to_bd09, gcj02_to_wgs84, haversine_m
 from o2o.stores.models import LocationKind
-from tests.factories import auth, location, member, region, staff
+from tests.factories import assert_error, auth, location, member, region, staff
 
 pytestmark = pytest.mark.django_db
 
 PEOPLE_SQUARE = LatLng(31.2304, 121.4737)  # GCJ-02
 
-
-def assert_error(r, status: int, code: str | None = None) -> dict:
-    assert r.status_code == status, r.content
-    body = r.json()
-    assert set(body) == {"code", "message", "details"}
-    if code is not None:
-        assert body["code"] == code
-    return body
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from o2o.inventory import checks
 from o2o.inventory.models import CountMark, Movement, PosDevice, Stock
-from tests.factories import auth, location, member, region, reserve, sku, staff, stock_in
+from tests.factories import assert_error, auth, location, member, region, reserve, sku, staff, stock_in
 
 pytestmark = pytest.mark.django_db
 
@@ -50,12 +50,6 @@ def snapshot():
     return (Movement.objects.count(), PosDevice.objects.count(),
             sorted(Stock.objects.values_list("location_id", "sku_id", "bucket", "on_hand", "reserved")))
 
-
-def assert_error(r, status: int, code: str | None = None):
-    assert r.status_code == status, r.content
-    assert set(r.json()) == {"code", "message", "details"}
-    if code:
-        assert r.json()["code"] == code
 
 
 def available(client, w, sku_id: int) -> int:

@@ -21,7 +21,7 @@ from o2o.catalog.models import Sku
 from o2o.common.errors import InvalidInput, NotFound
 from o2o.core.geo import LatLng, SpatialIndex, bd09_to_gcj02, haversine_m, in_china_bbox, wgs84_to_gcj02
 from o2o.inventory.models import Movement, Stock, TransferLine, TransferStatus
-from o2o.inventory.validation import MAX_QTY, Line
+from o2o.inventory.validation import Line, check_lines
 from o2o.stores.models import Location
 
 COORD_SYSTEMS = ("gcj02", "wgs84", "bd09")
@@ -173,22 +173,11 @@ def clear_network_cache() -> None:
 
 
 def _check_basket(lines: list[Line]) -> list[Line]:
-    if not lines:
-        raise InvalidInput("至少需要一行 At least one line is needed", details={"lines": []})
-    if len(lines) > settings.O2O["MAX_BASKET_LINES"]:
-        raise InvalidInput("行数过多 Too many lines", code="too_many_lines",
-                           details={"max": settings.O2O["MAX_BASKET_LINES"], "got": len(lines)})
-    bad = [{"sku_id": ln.sku_id, "qty": ln.qty} for ln in lines if not 0 < ln.qty <= MAX_QTY]
-    if bad:
-        raise InvalidInput("数量必须为正整数 Quantities must be positive", code="invalid_quantity", details={"lines": bad})
+    """A basket may name a SKU twice (two cart rows): merge them, then check like any lines."""
     merged: dict[int, int] = {}
     for ln in lines:
         merged[ln.sku_id] = merged.get(ln.sku_id, 0) + ln.qty
-    known = set(Sku.objects.filter(pk__in=merged, active=True).values_list("pk", flat=True))
-    unknown = sorted(set(merged) - known)
-    if unknown:
-        raise NotFound("SKU 不存在 Unknown SKU", code="unknown_sku", details={"sku_ids": unknown})
-    return [Line(s, q) for s, q in sorted(merged.items())]
+    return check_lines([Line(s, q) for s, q in merged.items()])
 
 
 def availability(*, lat: float, lng: float, lines: list[Line], coord: str = "gcj02", limit: int = 50,
