@@ -23,7 +23,7 @@ class Command(BaseCommand):
         out = self.stdout.write
         out("")
         out("o2o 全渠道零售 demo")
-        out(f"  首页 Storefront home   {base}/")
+        out(f"  首页 Home              {base}/")
         out(f"  管理后台 Admin          {base}/admin/")
         out(f"  API 文档 API docs       {base}/api/docs")
         out("")
