@@ -12,9 +12,10 @@ How a change is applied (PostgreSQL):
    waiting for its lock (the condition is checked again once the lock is held);
 3. if no single bucket fits (the item's stock is fragmented across buckets), lock all its
    buckets in primary-key order, decide on the totals and spread the result evenly.
-Steps 1-2 run under a savepoint that is rolled back when they fail, because PostgreSQL keeps
-the lock of a row whose condition failed on recheck; holding it while taking all buckets in
-key order in step 3 could deadlock with another transaction doing the same.
+Steps 1 and 2 each run under a savepoint that is rolled back when they fail, because
+PostgreSQL keeps the lock of a row whose condition failed on recheck; holding it while
+waiting in step 2 or taking all buckets in key order in step 3 could deadlock with another
+transaction doing the same.
 SQLite has one writer at a time (IMMEDIATE transactions), so steps 1-2 are a plain
 conditional UPDATE and step 3 needs no locks.
 
@@ -89,16 +90,18 @@ def apply_change(*, location_id: int, sku_id: int, d_on_hand: int = 0, d_reserve
             cur.execute(_UPSERT_ON_HAND, params)  # receiving: creates the row when it is new
             return
         if connection.vendor == "postgresql":
-            # A row whose condition fails after its lock was waited for stays locked; taking
-            # all buckets in key order next could then deadlock. The savepoint lets go of it.
-            cur.execute("SAVEPOINT o2o_bucket")
+            # A row whose condition fails on recheck stays locked by the failed statement.
+            # Holding it while waiting for another bucket (step 2) or for all of them (step 3)
+            # could close a cycle with a transaction spreading in key order, so each attempt
+            # runs in its own savepoint and lets go of everything when it fails.
             for statement in (_PG_SKIP_LOCKED, _PG_WAIT):
+                cur.execute("SAVEPOINT o2o_bucket")
                 cur.execute(statement, params)
                 if cur.fetchone() is not None:
                     cur.execute("RELEASE SAVEPOINT o2o_bucket")
                     return
-            cur.execute("ROLLBACK TO SAVEPOINT o2o_bucket")
-            cur.execute("RELEASE SAVEPOINT o2o_bucket")
+                cur.execute("ROLLBACK TO SAVEPOINT o2o_bucket")
+                cur.execute("RELEASE SAVEPOINT o2o_bucket")
         else:
             cur.execute(_SQLITE_ONE, params)
             if cur.fetchone() is not None:
