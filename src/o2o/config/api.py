@@ -6,7 +6,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -83,6 +83,22 @@ def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
     # the client's input, and the transaction it was in has rolled back.
     log.info("input out of range: %s", exc)
     return _error(request, 422, "out_of_range", "数值或字符超出范围 A value is out of range or has invalid characters")
+
+
+# PostgreSQL's "try again" states: deadlock detected, serialization failure, lock not available.
+_RETRYABLE_SQLSTATES = {"40P01", "40001", "55P03"}
+
+
+@api.exception_handler(OperationalError)
+def _db_busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    if sqlstate in _RETRYABLE_SQLSTATES:
+        # The transaction was rolled back whole; the same request (same Idempotency-Key) may be sent again.
+        log.warning("retryable database conflict %s: %s", sqlstate, exc)
+        return _error(request, 409, "retry", "并发冲突，请重试 Concurrent update; send the request again",
+                      {"sqlstate": sqlstate})
+    log.exception("database unavailable")
+    return _error(request, 503, "database_unavailable", "数据库暂不可用 The database is unavailable")
 
 
 @api.exception_handler(IntegrityError)
