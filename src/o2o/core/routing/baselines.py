@@ -27,6 +27,7 @@ from o2o.core.routing.model import Mode, NodeId, Order, Plan, UnfilledLine
 from o2o.core.routing.network import Network, Usage
 from o2o.core.routing.plan import build_plan
 from o2o.core.routing.single import route
+from o2o.core.routing.surcharges import Surcharges
 
 __all__ = ["Policy", "myopic", "nearest", "priority", "sequential"]
 
@@ -99,13 +100,17 @@ def myopic(
     network: Network,
     now: datetime,
     usage: Usage | None = None,
+    surcharges: Surcharges | None = None,
 ) -> list[Plan]:
-    """Per-order optimal plans, in the given order, each consuming stock and capacity."""
-    return sequential(orders, network, now, _optimal, usage)
+    """Per-order optimal plans, in the given order, each consuming stock and capacity.
 
+    With ``surcharges`` each order minimises its objective plus the surcharges (the wave's
+    starting point when it prices stock and capacity); the benchmark's myopic has none.
+    """
+    def optimal(order: Order, network: Network, now: datetime, usage: Usage | None) -> Plan:
+        return replace(route(order, network, now, usage=usage, surcharges=surcharges), policy="myopic")
 
-def _optimal(order: Order, network: Network, now: datetime, usage: Usage | None) -> Plan:
-    return replace(route(order, network, now, usage=usage), policy="myopic")
+    return sequential(orders, network, now, optimal, usage)
 
 
 def sequential(

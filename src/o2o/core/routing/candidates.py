@@ -46,6 +46,7 @@ from o2o.core.routing.costs import Tariff, courier_tariffs, express_tariff, late
 from o2o.core.routing.eta import dispatch_min, eta_window, is_night, late_minutes, promised_by
 from o2o.core.routing.model import Choice, EtaWindow, Mode, Node, NodeId, Order, Reason
 from o2o.core.routing.network import Network, Usage
+from o2o.core.routing.surcharges import Surcharges
 
 __all__ = ["Candidates", "Source", "cost_matrix", "gather", "prune"]
 
@@ -65,12 +66,13 @@ class Source:
     late_min: int
     lateness_fen: int
     line_costs: tuple[int, ...] = ()
+    surcharge_fen: int = 0
 
     @property
     def fixed_fen(self) -> int:
-        """a: the per-shipment cost that does not depend on the contents."""
+        """a: the per-shipment cost that does not depend on the contents (plus any surcharge)."""
         transport = self.tariff.fixed_fen if self.tariff is not None else 0
-        return self.pick.per_order_fen + self.lateness_fen + transport
+        return self.pick.per_order_fen + self.lateness_fen + transport + self.surcharge_fen
 
     def cost_of(self, lines: Collection[int]) -> int:
         """The whole cost of a shipment of ``lines`` from this source."""
@@ -97,6 +99,7 @@ def _sources(
     ready_min: int,
     now: datetime,
     config: RoutingConfig,
+    surcharges: Surcharges | None = None,
 ) -> list[Source]:
     road_m = straight_m * config.circuity if mode is not Mode.PICKUP else 0.0
     eta = eta_window(now, mode, ready_min, road_m, config)
@@ -109,11 +112,14 @@ def _sources(
         tariffs = (None,)
     late = late_minutes(eta, promised_by(order, mode, now, eta, config))
     pick = pick_cost_of(node, config)
+    extra_fixed, extra_lines = surcharges.of(node.node_id, basket) if surcharges is not None else (0, None)
     out = []
     for tariff in tariffs:
         costs = tuple(
             pick.per_line_fen + (tariff.line_fen(w) if tariff is not None else 0) for w in basket.weights
         )
+        if extra_lines is not None:
+            costs = tuple(c + e for c, e in zip(costs, extra_lines, strict=True))
         out.append(
             Source(
                 node=node,
@@ -127,6 +133,7 @@ def _sources(
                 late_min=late,
                 lateness_fen=lateness_fen(late, config),
                 line_costs=costs,
+                surcharge_fen=extra_fixed,
             )
         )
     return out
@@ -139,8 +146,13 @@ def gather(
     now: datetime,
     usage: Usage | None = None,
     exclude: Collection[NodeId] = (),
+    surcharges: Surcharges | None = None,
 ) -> Candidates:
-    """Every source that could ship at least one line of ``order`` (no dominance pruning)."""
+    """Every source that could ship at least one line of ``order`` (no dominance pruning).
+
+    ``surcharges`` (optional) add fen to the optimiser's view of each source (see
+    :class:`~.surcharges.Surcharges`); plans are still priced with the plain cost model.
+    """
     config = network.config
     found = Candidates(sources=[])
     excluded = set(exclude)
@@ -155,7 +167,9 @@ def gather(
             return
         cover = network.cover_mask(node.node_id, basket.skus, basket.qtys, usage)
         if cover:
-            found.sources.extend(_sources(order, basket, node, mode, straight_m, cover, ready, now, config))
+            found.sources.extend(
+                _sources(order, basket, node, mode, straight_m, cover, ready, now, config, surcharges)
+            )
 
     if order.choice is Choice.PICKUP:
         node = network.by_id.get(order.pickup_node_id) if _hashable(order.pickup_node_id) else None

@@ -35,6 +35,7 @@ from o2o.core.routing.model import Choice, NodeId, Order, OrderLine, Plan, Reaso
 from o2o.core.routing.network import Network, Usage
 from o2o.core.routing.plan import build_plan
 from o2o.core.routing.search import Option, search
+from o2o.core.routing.surcharges import Surcharges
 
 __all__ = ["Solution", "reroute", "route", "solve"]
 
@@ -80,12 +81,20 @@ def solve(
     usage: Usage | None = None,
     exclude: Collection[NodeId] = (),
     k_best: int = 2,
+    surcharges: Surcharges | None = None,
 ) -> Solution:
-    """The best plan for ``order`` and up to ``k_best - 1`` alternatives (exact, see module doc)."""
+    """The best plan for ``order`` and up to ``k_best - 1`` alternatives (exact, see module doc).
+
+    With ``surcharges`` the search minimises the plan objective plus the surcharges of the
+    sources it uses (exactly: they are per shipment and per unit, so costs stay additive);
+    the returned plans are priced without them.
+    """
     config = network.config
+    if surcharges is not None and surcharges.unfilled_extra_fen > 0:
+        config = replace(config, unfilled_line_penalty_fen=config.unfilled_line_penalty_fen + surcharges.unfilled_extra_fen)
     basket = make_basket(order.lines)
     choice = _choice(order)
-    cands = gather(order, basket, network, now, usage, exclude)
+    cands = gather(order, basket, network, now, usage, exclude, surcharges)
     penalty = max(0, config.unfilled_line_penalty_fen)
     sources = prune(cands.sources, basket.m, penalty, config.time_value(choice) > 0, config.max_parcels)
     offset = penalty * len(basket.invalid)
@@ -106,9 +115,10 @@ def route(
     *,
     usage: Usage | None = None,
     exclude: Collection[NodeId] = (),
+    surcharges: Surcharges | None = None,
 ) -> Plan:
     """The cheapest feasible plan for ``order``: see the module docstring."""
-    return solve(order, network, now, usage=usage, exclude=exclude, k_best=2).plan
+    return solve(order, network, now, usage=usage, exclude=exclude, k_best=2, surcharges=surcharges).plan
 
 
 def reroute(

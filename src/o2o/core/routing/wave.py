@@ -39,7 +39,7 @@ the stock the others leave, keeping a plan only when it is strictly better.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -49,6 +49,7 @@ from o2o.core.routing.baselines import myopic, nearest, priority, sequential
 from o2o.core.routing.model import NodeId, Order, Plan, SkuId
 from o2o.core.routing.network import Network, Usage
 from o2o.core.routing.single import route, solve
+from o2o.core.routing.surcharges import Surcharges
 
 __all__ = ["WaveResult", "route_wave", "violations"]
 
@@ -105,6 +106,7 @@ def _options(
     now: datetime,
     usage: Usage | None,
     k: int,
+    surcharges: Surcharges | None = None,
 ) -> list[list[Plan]]:
     """Per order: the plans of every seed sequence, its K best plans against the wave's start,
     and its K best against what the myopic plans of the other orders leave; then the empty plan."""
@@ -114,9 +116,9 @@ def _options(
         taken.take(plan)
     options: list[list[Plan]] = []
     for i, order in enumerate(orders):
-        start = solve(order, network, now, usage=usage, k_best=k)
+        start = solve(order, network, now, usage=usage, k_best=k, surcharges=surcharges)
         taken.give_back(myopic_plans[i])
-        residual = solve(order, network, now, usage=taken, k_best=max(1, k // 2))
+        residual = solve(order, network, now, usage=taken, k_best=max(1, k // 2), surcharges=surcharges)
         taken.take(myopic_plans[i])
         plans = [*(seed[i] for seed in seeds), start.plan, *start.alternatives, residual.plan, *residual.alternatives]
         seen: set[tuple[object, ...]] = set()
@@ -141,7 +143,8 @@ def _empty(order: Order, network: Network, now: datetime, usage: Usage | None) -
 
 
 def _solve_mip(
-    options: list[list[Plan]], network: Network, usage: Usage | None, time_limit_s: float, gap: float
+    options: list[list[Plan]], network: Network, usage: Usage | None, time_limit_s: float, gap: float,
+    value: Callable[[Plan], int],
 ) -> tuple[list[int] | None, str]:
     col = 0
     cols: list[tuple[int, int]] = []
@@ -153,7 +156,7 @@ def _solve_mip(
         row = []
         for p, plan in enumerate(plans):
             cols.append((o, p))
-            cost.append(float(plan.objective_fen))
+            cost.append(float(value(plan)))
             row.append(col)
             for s in plan.shipments:
                 node_use.setdefault(s.node_id, []).append((col, 1))
@@ -191,7 +194,7 @@ def _solve_mip(
             add_row(rows, -np.inf, float(limit))
             binding += 1
     if binding == 0:  # nothing is contested: every order takes its best option
-        return [min(range(len(p)), key=lambda i, p=p: p[i].objective_fen) for p in options], "uncontested"
+        return [min(range(len(p)), key=lambda i, p=p: value(p[i])) for p in options], "uncontested"
     from scipy.optimize import Bounds, LinearConstraint, milp  # imported here: only waves need scipy
     from scipy.sparse import csr_array
     matrix = csr_array((data, indices, indptr), shape=(len(lower), col))
@@ -227,29 +230,41 @@ def route_wave(
     time_limit_s: float = 10.0,
     mip_rel_gap: float = 1e-6,
     polish: bool = True,
+    surcharges: Surcharges | None = None,
 ) -> WaveResult:
-    """Plans for ``orders`` chosen jointly (module doc); never a higher total objective than myopic."""
+    """Plans for ``orders`` chosen jointly (module doc); never a higher total objective than myopic.
+
+    With ``surcharges`` (bid prices on stock and capacity, :mod:`.bid_prices`) the wave
+    minimises the objective plus the surcharges of what it takes, and the guarantee holds
+    for that sum against myopic routing under the same surcharges.
+    """
     orders = list(orders)
-    baseline = myopic(orders, network, now, usage)
-    myopic_total = sum(p.objective_fen for p in baseline)
+
+    def value(plan: Plan) -> int:
+        if surcharges is None:
+            return plan.objective_fen
+        return plan.objective_fen + surcharges.of_plan(plan) + surcharges.unfilled_extra_fen * len(plan.unfilled)
+
+    baseline = myopic(orders, network, now, usage, surcharges)
+    myopic_total = sum(value(p) for p in baseline)
     if not orders:
         return WaveResult((), 0, 0, "myopic", "empty wave", 0)
     seeds = [baseline, sequential(orders, network, now, nearest, usage), sequential(orders, network, now, priority, usage)]
-    options = _options(orders, seeds, network, now, usage, max(1, options_per_order))
-    picks, status = _solve_mip(options, network, usage, time_limit_s, mip_rel_gap)
+    options = _options(orders, seeds, network, now, usage, max(1, options_per_order), surcharges)
+    picks, status = _solve_mip(options, network, usage, time_limit_s, mip_rel_gap, value)
     plans, method = list(baseline), "myopic"
     if picks is not None:
         chosen = [options[o][p] for o, p in enumerate(picks)]
-        total = sum(p.objective_fen for p in chosen)
+        total = sum(value(p) for p in chosen)
         if not violations(chosen, network, usage) and total <= myopic_total:
             plans, method = chosen, "mip"
         else:
             status += "; rejected (worse or infeasible)"
-    polished = _polish(orders, plans, network, now, usage) if polish else 0
+    polished = _polish(orders, plans, network, now, usage, surcharges, value) if polish else 0
     plans = [replace(p, policy="wave") for p in plans]
     return WaveResult(
         plans=tuple(plans),
-        objective_fen=sum(p.objective_fen for p in plans),
+        objective_fen=sum(value(p) for p in plans),
         myopic_objective_fen=myopic_total,
         method=method,
         status=status,
@@ -258,7 +273,15 @@ def route_wave(
     )
 
 
-def _polish(orders: Sequence[Order], plans: list[Plan], network: Network, now: datetime, usage: Usage | None) -> int:
+def _polish(
+    orders: Sequence[Order],
+    plans: list[Plan],
+    network: Network,
+    now: datetime,
+    usage: Usage | None,
+    surcharges: Surcharges | None,
+    value: Callable[[Plan], int],
+) -> int:
     """Re-route each order exactly against what the others take; keep it if no worse. In place.
 
     The current plan is feasible against what the others take, and the re-route is exact,
@@ -270,10 +293,10 @@ def _polish(orders: Sequence[Order], plans: list[Plan], network: Network, now: d
     improved = 0
     for i, order in enumerate(orders):
         taken.give_back(plans[i])
-        again = route(order, network, now, usage=taken)
+        again = route(order, network, now, usage=taken, surcharges=surcharges)
         # Ties are taken too: the re-routed plan states reasons as the wave left things.
-        if again.objective_fen <= plans[i].objective_fen:
-            improved += again.objective_fen < plans[i].objective_fen
+        if value(again) <= value(plans[i]):
+            improved += value(again) < value(plans[i])
             plans[i] = again
         taken.take(plans[i])
     return improved

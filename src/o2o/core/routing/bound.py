@@ -1,0 +1,312 @@
+"""A clairvoyant lower bound on the cost of routing a whole horizon of orders.
+
+Knowing every order of the horizon in advance, the best any policy could do is the
+optimum of one big programme: choose one plan per order so that, over the horizon, no node
+ships more of a SKU than its usable stock and no node starts more pick tasks in a clock
+hour than its capacity. That MIP has one column per (order, plan) and far too many plans
+to list, so we bound it from below by its **LP relaxation, solved by column generation**:
+
+    minimise    sum_{o,p} cost(o, p) x[o, p]
+    subject to  sum_p x[o, p] = 1                                     (sigma_o)  per order
+                sum_{o,p} qty(o, p, n, sku) x[o, p] <= usable(n, sku)   (pi >= 0)  per node, SKU
+                sum_{o,p} parcels(o, p, n) x[o, p] <= capacity(n, h)    (mu >= 0)  per node, hour of o
+                x >= 0
+
+``cost`` is the benchmark's cost of a plan: shipping cost with its penalties (cash,
+lateness, extra parcels) plus the unfilled-line penalty; no time value.
+
+Pricing is exact: a plan's reduced cost is its cost plus ``pi`` per unit and ``mu`` per
+shipment at each node, minus ``sigma_o``, and those are :class:`~.surcharges.Surcharges`,
+so the single-order search finds the cheapest plan of every order under the current
+prices exactly (over plans of at most ``max_parcels`` parcels; the seed columns may hold
+larger plans, which can only lower the bound).
+
+Every pricing round gives a valid **Lagrangian lower bound**, whatever the prices:
+
+    L(pi, mu) = sum_o min_p [cost(o, p) + pi.qty + mu.parcels] - sum pi.usable - sum mu.capacity
+
+(a relaxation of the stock and capacity rows with non-negative multipliers). The prices
+are the LP duals rounded to whole fen (the search works in integer fen, so the min is
+exact). The best L over the rounds is reported as the bound; the LP value of the last
+master is an upper bound on the LP optimum, so the gap between the two says how far the
+column generation got. The bound also assumes empty node queues (ETAs can only be later in
+reality, so costs can only be higher): it is a lower bound for every policy that respects
+the same stock and capacity.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import numpy as np
+
+from o2o.core.routing.config import RoutingConfig
+from o2o.core.routing.model import Node, NodeId, Order, Plan, SkuId
+from o2o.core.routing.network import Network
+from o2o.core.routing.single import solve
+from o2o.core.routing.surcharges import Surcharges
+
+__all__ = ["Bound", "Limits", "Prices", "bound_config", "clairvoyant_bound", "column_generation", "plan_cost"]
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The bound (fen), the last master LP value, rounds, columns, and how it stopped."""
+
+    lower_bound_fen: float
+    lp_value_fen: float
+    rounds: int
+    columns: int
+    seconds: float
+    status: str
+
+
+def bound_config(config: RoutingConfig) -> RoutingConfig:
+    """``config`` without time value: the search then minimises exactly :func:`plan_cost`."""
+    return replace(config, time_value_fen_per_min={})
+
+
+def plan_cost(plan: Plan, config: RoutingConfig) -> int:
+    """The benchmark's cost of a plan: shipments' cost with penalties + the unfilled-line penalty."""
+    return plan.cost_fen + max(0, config.unfilled_line_penalty_fen) * len(plan.unfilled)
+
+
+@dataclass
+class _Col:
+    order: int
+    cost: int
+    stock: dict[tuple[NodeId, SkuId], int]
+    tasks: dict[NodeId, int]
+
+
+def _column(o: int, plan: Plan, config: RoutingConfig) -> _Col:
+    stock: dict[tuple[NodeId, SkuId], int] = {}
+    tasks: dict[NodeId, int] = {}
+    for s in plan.shipments:
+        tasks[s.node_id] = tasks.get(s.node_id, 0) + 1
+        for ln in s.lines:
+            stock[(s.node_id, ln.sku_id)] = stock.get((s.node_id, ln.sku_id), 0) + ln.qty
+    return _Col(o, plan_cost(plan, config), stock, tasks)
+
+
+def _signature(col: _Col) -> tuple[object, ...]:
+    return (tuple(sorted((str(k), v) for k, v in col.stock.items())), tuple(sorted((str(k), v) for k, v in col.tasks.items())))
+
+
+class _Master:
+    """The restricted master LP over the columns found so far."""
+
+    def __init__(self, network: Network, hours: Sequence[int], limits: Limits) -> None:
+        self.network = network
+        self.hours = hours
+        self.limits = limits
+        self.cols: list[_Col] = []
+        self.seen: list[set[tuple[object, ...]]] = [set() for _ in hours]
+
+    def add(self, col: _Col) -> bool:
+        sig = _signature(col)
+        if sig in self.seen[col.order]:
+            return False
+        self.seen[col.order].add(sig)
+        self.cols.append(col)
+        return True
+
+    def solve(self) -> tuple[float, np.ndarray, dict[tuple[NodeId, SkuId], float], dict[tuple[NodeId, int], float]]:
+        from scipy.optimize import linprog  # imported here: only the benchmark needs the LP
+        from scipy.sparse import csr_array
+
+        n_orders = len(self.hours)
+        stock_use: dict[tuple[NodeId, SkuId], list[tuple[int, int]]] = {}
+        task_use: dict[tuple[NodeId, int], list[tuple[int, int]]] = {}
+        for c, col in enumerate(self.cols):
+            for key, q in col.stock.items():
+                stock_use.setdefault(key, []).append((c, q))
+            h = self.hours[col.order]
+            for node, t in col.tasks.items():
+                task_use.setdefault((node, h), []).append((c, t))
+        rows: list[tuple[str, object, list[tuple[int, int]], float]] = []
+        for key, entries in stock_use.items():
+            limit = self.limits.stock(key[0], key[1])
+            if _worst(entries, self.cols) > limit:
+                rows.append(("stock", key, entries, limit))
+        for key, entries in task_use.items():
+            limit = self.limits.tasks(key[0], key[1])
+            if _worst(entries, self.cols) > limit:
+                rows.append(("tasks", key, entries, limit))
+        n_cols = len(self.cols)
+        eq = csr_array(
+            (np.ones(n_cols), (np.array([c.order for c in self.cols]), np.arange(n_cols))), shape=(n_orders, n_cols)
+        )
+        cost = np.array([float(c.cost) for c in self.cols])
+        if rows:
+            r_idx, c_idx, vals = [], [], []
+            for r, (_, _, entries, _) in enumerate(rows):
+                for c, v in entries:
+                    r_idx.append(r)
+                    c_idx.append(c)
+                    vals.append(float(v))
+            ub = csr_array((vals, (r_idx, c_idx)), shape=(len(rows), n_cols))
+            res = linprog(cost, A_ub=ub, b_ub=np.array([float(r[3]) for r in rows]), A_eq=eq,
+                          b_eq=np.ones(n_orders), bounds=(0, None), method="highs")
+        else:
+            res = linprog(cost, A_eq=eq, b_eq=np.ones(n_orders), bounds=(0, None), method="highs")
+        if res.status != 0:
+            raise RuntimeError(f"master LP failed: {res.message}")
+        pi: dict[tuple[NodeId, SkuId], float] = {}
+        mu: dict[tuple[NodeId, int], float] = {}
+        if rows:
+            for (kind, key, _, _), marginal in zip(rows, res.ineqlin.marginals, strict=True):
+                if marginal < -1e-9:
+                    if kind == "stock":
+                        pi[key] = -marginal  # type: ignore[index]
+                    else:
+                        mu[key] = -marginal  # type: ignore[index]
+        return float(res.fun), np.asarray(res.eqlin.marginals, dtype=float), pi, mu
+
+
+def _worst(entries: list[tuple[int, int]], cols: list[_Col]) -> int:
+    per_order: dict[int, int] = {}
+    for c, v in entries:
+        o = cols[c].order
+        per_order[o] = max(per_order.get(o, 0), v)
+    return sum(per_order.values())
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Right-hand sides: usable stock of (node, SKU) and pick tasks of (node, hour)."""
+
+    stock: Callable[[NodeId, SkuId], float]
+    tasks: Callable[[NodeId, int], float]
+
+
+@dataclass(frozen=True)
+class Prices:
+    """Duals of the last master LP: per unit of (node, SKU) and per task of (node, hour), fen, >= 0."""
+
+    per_unit: dict[tuple[NodeId, SkuId], float]
+    per_task: dict[tuple[NodeId, int], float]
+
+
+def column_generation(
+    orders: Sequence[Order | Sequence[Order]],
+    decided_at: Sequence[datetime],
+    hours: Sequence[int],
+    network: Network,
+    limits: Limits,
+    seed_plans: Sequence[Sequence[Plan]] = (),
+    *,
+    max_rounds: int = 40,
+    time_limit_s: float = 600.0,
+    tolerance: float = 1e-4,
+) -> tuple[Bound, Prices]:
+    """The LP of the module doc over ``orders`` by column generation: its bound and its duals.
+
+    An entry of ``orders`` may be a sequence of variants of one order (the same lines with
+    different pickup stores, :meth:`.simulate.Arrival.variants`): the order takes a plan of
+    any variant, and pricing takes the cheapest variant.
+
+    ``network`` must carry the config the costs are taken from (:func:`bound_config` for the
+    benchmark's cost) and empty queues; ``limits`` gives the right-hand sides.
+    """
+    started = time.perf_counter()
+    cfg = network.config
+    master = _Master(network, hours, limits)
+    for plans in seed_plans:
+        if len(plans) != len(orders):
+            raise ValueError("each seed must hold one plan per order, in order")
+        for o, plan in enumerate(plans):
+            if plan.parcels <= cfg.max_parcels:  # the bound is over plans the optimiser may choose
+                master.add(_column(o, plan, cfg))
+    variants = [_variants(o) for o in orders]
+    for o, group in enumerate(variants):  # each variant's own optimum, and the empty plan (always feasible)
+        for order in group:
+            master.add(_column(o, solve(order, network, decided_at[o]).plan, cfg))
+        master.add(_Col(o, max(0, cfg.unfilled_line_penalty_fen) * len({ln.sku_id for ln in group[0].lines}), {}, {}))
+    skus_of = [{ln.sku_id for order in group for ln in order.lines} for group in variants]
+    cache: dict[int, tuple[tuple[object, ...], int, _Col]] = {}
+    best_lb, lp_value, rounds, status = -np.inf, np.inf, 0, "round limit"
+    pi: dict[tuple[NodeId, SkuId], float] = {}
+    mu: dict[tuple[NodeId, int], float] = {}
+    while rounds < max_rounds:
+        rounds += 1
+        lp_value, sigma, pi, mu = master.solve()
+        pi_int = {k: round(v) for k, v in pi.items() if round(v) > 0}
+        mu_int = {k: round(v) for k, v in mu.items() if round(v) > 0}
+        by_sku: dict[SkuId, list[tuple[NodeId, int]]] = {}
+        for (node, sku), v in pi_int.items():
+            by_sku.setdefault(sku, []).append((node, v))
+        lagrange = -sum(v * limits.stock(n, k) for (n, k), v in pi_int.items())
+        lagrange -= sum(v * limits.tasks(n, h) for (n, h), v in mu_int.items())
+        added = 0
+        for o, group in enumerate(variants):
+            per_unit = {(n, sku): v for sku in skus_of[o] for n, v in by_sku.get(sku, ())}
+            per_ship = {n: v for (n, h), v in mu_int.items() if h == hours[o]}
+            sig = (tuple(sorted((str(k), v) for k, v in per_unit.items())),
+                   tuple(sorted((str(k), v) for k, v in per_ship.items())))
+            hit = cache.get(o)
+            if hit is not None and hit[0] == sig:
+                value, col = hit[1], hit[2]
+            else:
+                best: tuple[int, _Col] | None = None
+                for order in group:
+                    plan = solve(order, network, decided_at[o], surcharges=Surcharges(per_ship, per_unit), k_best=1).plan
+                    col = _column(o, plan, cfg)
+                    value = col.cost + sum(per_unit.get(k, 0) * q for k, q in col.stock.items()) + sum(
+                        per_ship.get(n, 0) * t for n, t in col.tasks.items())
+                    if best is None or value < best[0]:
+                        best = (value, col)
+                assert best is not None
+                value, col = best
+                cache[o] = (sig, value, col)
+            lagrange += value
+            reduced = col.cost - sigma[o] + sum(pi.get(k, 0.0) * q for k, q in col.stock.items()) + sum(
+                mu.get((n, hours[o]), 0.0) * t for n, t in col.tasks.items())
+            if reduced < -0.5 and master.add(col):
+                added += 1
+        best_lb = max(best_lb, lagrange)
+        if added == 0:
+            status = "converged"
+            break
+        if lp_value - best_lb <= tolerance * max(1.0, abs(lp_value)):
+            status = "gap closed"
+            break
+        if time.perf_counter() - started > time_limit_s:
+            status = "time limit"
+            break
+    bound = Bound(float(best_lb), float(lp_value), rounds, len(master.cols), time.perf_counter() - started, status)
+    return bound, Prices(per_unit=pi, per_task=mu)
+
+
+def _variants(entry: Order | Sequence[Order]) -> tuple[Order, ...]:
+    return (entry,) if isinstance(entry, Order) else tuple(entry)
+
+
+def clairvoyant_bound(
+    orders: Sequence[Order | Sequence[Order]],
+    decided_at: Sequence[datetime],
+    hours: Sequence[int],
+    nodes: Sequence[Node],
+    config: RoutingConfig,
+    seed_plans: Sequence[Sequence[Plan]] = (),
+    *,
+    max_rounds: int = 40,
+    time_limit_s: float = 600.0,
+    tolerance: float = 1e-4,
+) -> Bound:
+    """The LP lower bound of the whole horizon (module doc) for ``orders`` routed at ``decided_at``.
+
+    ``hours[o]`` is the clock hour whose capacity order o's shipments use; ``nodes`` carry
+    the initial stock and the hourly capacity; ``seed_plans`` are starting columns, one plan
+    per order (for example every policy's plans; they need not be jointly feasible; plans of
+    more than ``max_parcels`` parcels are skipped: the bound is over plans the optimiser may
+    choose).
+    """
+    network = Network([replace(n, queue=0) for n in nodes], bound_config(config))
+    limits = Limits(stock=lambda n, k: float(network.usable(n, k)), tasks=lambda n, h: float(network.capacity_left(n)))
+    bound, _ = column_generation(orders, decided_at, hours, network, limits, seed_plans,
+                                 max_rounds=max_rounds, time_limit_s=time_limit_s, tolerance=tolerance)
+    return bound

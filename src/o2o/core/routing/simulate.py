@@ -1,0 +1,219 @@
+"""Replaying a stream of orders through a routing policy, the way the service would route them.
+
+Used by the routing benchmark (``o2o bench routing``) to compare policies on the same
+orders and the same network. Pure: the caller builds the scenario (nodes, arrivals); the
+only clock read is :func:`time.perf_counter`, to measure how long the policy itself takes.
+
+The replay
+----------
+* Orders arrive at given minutes after ``start``. Every policy decides at the close of each
+  ``window_s`` window (default 60 s), so all of them see the same clock: the baselines
+  route the window's orders one at a time in arrival order, the wave jointly.
+* **Stock** is consumed for the whole horizon (no replenishment): what a plan ships is
+  gone for later orders.
+* **Pick capacity** is per clock hour: ``Node.capacity`` is the number of pick tasks the
+  node can start in one hour; the count restarts at every hour boundary.
+* **Queues**: each shipment joins its node's queue, which drains at ``pick_rate_per_hour``;
+  the ETA of later orders includes the wait (fluid model, rounded up to whole orders).
+* **Pickup**: a customer who wants pickup takes the first store of their list that the
+  checkout offers, i.e. that still has pick capacity this hour (:class:`Arrival`).
+* Violations (stock beyond the usable stock, tasks beyond the hour's capacity) are counted
+  by recounting the plans, not trusted from the policy.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from o2o.core.routing.baselines import myopic, nearest, priority, sequential
+from o2o.core.routing.config import RoutingConfig
+from o2o.core.routing.model import Node, NodeId, Order, Plan, SkuId
+from o2o.core.routing.network import Network, Usage
+from o2o.core.routing.surcharges import Surcharges
+from o2o.core.routing.wave import route_wave
+
+__all__ = ["POLICIES", "Arrival", "Replay", "Scenario", "replay", "window_of"]
+
+POLICIES = ("nearest", "priority", "myopic", "wave")
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """An order and when it arrives, in minutes after the scenario's start.
+
+    ``pickup_options``: for a pickup order, the stores the customer would collect from, in
+    order of preference. At checkout the customer takes the first one that still has pick
+    capacity this hour (what the quote offers); with none, the first, and the order then
+    finds no capacity. Empty: ``order.pickup_node_id`` as it is.
+    """
+
+    minute: float
+    order: Order
+    pickup_options: tuple[NodeId, ...] = ()
+
+    def variants(self) -> tuple[Order, ...]:
+        """The order as each of its pickup options would route it (just the order without options)."""
+        if not self.pickup_options:
+            return (self.order,)
+        return tuple(replace(self.order, pickup_node_id=n) for n in self.pickup_options)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Nodes at the start (initial stock, hourly capacity), arrivals (sorted by minute), the clock."""
+
+    nodes: tuple[Node, ...]
+    arrivals: tuple[Arrival, ...]
+    start: datetime
+    window_s: int = 60
+    config: RoutingConfig = field(default_factory=RoutingConfig)
+
+    def decided_at(self, arrival: Arrival) -> datetime:
+        """When every policy routes ``arrival``: the close of its window."""
+        return self.start + timedelta(seconds=(window_of(arrival.minute, self.window_s) + 1) * self.window_s)
+
+    def hour_of(self, arrival: Arrival) -> int:
+        """The clock hour (from the start) whose capacity the order's shipments use."""
+        return int((window_of(arrival.minute, self.window_s) + 1) * self.window_s // 3600)
+
+
+def window_of(minute: float, window_s: int) -> int:
+    """The index of the decision window an arrival at ``minute`` falls in."""
+    return int(minute * 60 // max(1, window_s))
+
+
+@dataclass
+class Replay:
+    """What one policy did: plans in arrival order, routing time, violations, wave statistics."""
+
+    policy: str
+    plans: list[Plan]
+    seconds: float
+    violations: list[str]
+    windows: int = 0
+    mip_windows: int = 0
+    wave_options: int = 0
+
+
+def _windows(scenario: Scenario) -> list[tuple[int, list[int]]]:
+    groups: dict[int, list[int]] = {}
+    for i, a in enumerate(scenario.arrivals):
+        groups.setdefault(window_of(a.minute, scenario.window_s), []).append(i)
+    return sorted(groups.items())
+
+
+def _recount(plans: Sequence[Plan], network: Network, usage: Usage) -> list[str]:
+    """Stock and capacity the window's plans take beyond what is left (recounted here)."""
+    stock: dict[tuple[NodeId, SkuId], int] = {}
+    tasks: dict[NodeId, int] = {}
+    for plan in plans:
+        for s in plan.shipments:
+            tasks[s.node_id] = tasks.get(s.node_id, 0) + 1
+            for ln in s.lines:
+                stock[(s.node_id, ln.sku_id)] = stock.get((s.node_id, ln.sku_id), 0) + ln.qty
+    out = [f"stock {n}/{k}: {q} > {network.usable(n, k, usage)}" for (n, k), q in stock.items()
+           if q > network.usable(n, k, usage)]
+    out += [f"capacity {n}: {q} > {network.capacity_left(n, usage)}" for n, q in tasks.items()
+            if q > network.capacity_left(n, usage)]
+    return out
+
+
+def _checkout(arrivals: list[Arrival], network: Network, usage: Usage) -> list[Order]:
+    """The window's orders, each pickup order at the first of its stores with capacity left."""
+    taken: dict[NodeId, int] = {}
+    orders = []
+    for a in arrivals:
+        if not a.pickup_options:
+            orders.append(a.order)
+            continue
+        store = next((n for n in a.pickup_options if network.capacity_left(n, usage) - taken.get(n, 0) >= 1),
+                     a.pickup_options[0])
+        taken[store] = taken.get(store, 0) + 1
+        orders.append(replace(a.order, pickup_node_id=store))
+    return orders
+
+
+Router = Callable[[list[Order], Network, datetime, Usage], tuple[list[Plan], dict[str, int]]]
+
+
+def _baseline(policy: str) -> Router:
+    single = {"nearest": nearest, "priority": priority}
+
+    def run(orders: list[Order], network: Network, now: datetime, usage: Usage) -> tuple[list[Plan], dict[str, int]]:
+        if policy == "myopic":
+            return myopic(orders, network, now, usage), {}
+        return sequential(orders, network, now, single[policy], usage), {}
+
+    return run
+
+
+PriceHook = Callable[[datetime, int, Usage], Surcharges | None]
+
+
+def _wave(time_limit_s: float, prices: PriceHook | None, start: datetime) -> Router:
+    def run(orders: list[Order], network: Network, now: datetime, usage: Usage) -> tuple[list[Plan], dict[str, int]]:
+        hour = int((now - start).total_seconds() // 3600)
+        surcharges = prices(now, hour, usage) if prices is not None else None
+        result = route_wave(orders, network, now, usage=usage, time_limit_s=time_limit_s, surcharges=surcharges)
+        return list(result.plans), {"mip": int(result.method == "mip"), "options": result.options}
+
+    return run
+
+
+def replay(
+    scenario: Scenario,
+    policy: str,
+    *,
+    wave_time_limit_s: float = 10.0,
+    prices: PriceHook | None = None,
+) -> Replay:
+    """Route every arrival of ``scenario`` with ``policy`` (one of :data:`POLICIES`).
+
+    ``prices`` (wave only) is called before each window with the decision time, the clock
+    hour from the start and what has been taken so far; the surcharges it returns (bid
+    prices, :mod:`.bid_prices`) are added to the wave's objective. Its time counts as
+    routing time.
+    """
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}; expected one of {', '.join(POLICIES)}")
+    router = _wave(wave_time_limit_s, prices, scenario.start) if policy == "wave" else _baseline(policy)
+    config = scenario.config
+    usage = Usage()
+    queue: dict[NodeId, float] = {n.node_id: float(max(0, n.queue)) for n in scenario.nodes}
+    plans: list[Plan | None] = [None] * len(scenario.arrivals)
+    out = Replay(policy=policy, plans=[], seconds=0.0, violations=[])
+    hour = -1
+    last_min = 0.0
+    for window, members in _windows(scenario):
+        close_min = (window + 1) * scenario.window_s / 60
+        now = scenario.start + timedelta(minutes=close_min)
+        if int(close_min // 60) != hour:  # a new clock hour: pick capacity restarts
+            hour = int(close_min // 60)
+            usage.shipments = {}
+        elapsed = close_min - last_min
+        last_min = close_min
+        nodes = []
+        for n in scenario.nodes:
+            rate = n.pick_rate_per_hour if n.pick_rate_per_hour > 0 else 0.0
+            queue[n.node_id] = max(0.0, queue[n.node_id] - rate * elapsed / 60)
+            nodes.append(replace(n, queue=math.ceil(queue[n.node_id] - 1e-9)))
+        network = Network(nodes, config)
+        orders = _checkout([scenario.arrivals[i] for i in members], network, usage)
+        started = time.perf_counter()
+        routed, stats = router(orders, network, now, usage)
+        out.seconds += time.perf_counter() - started
+        out.violations += _recount(routed, network, usage)
+        out.windows += 1
+        out.mip_windows += stats.get("mip", 0)
+        out.wave_options += stats.get("options", 0)
+        for i, plan in zip(members, routed, strict=True):
+            plans[i] = plan
+            usage.take(plan)
+            for s in plan.shipments:
+                queue[s.node_id] = queue.get(s.node_id, 0.0) + 1
+    out.plans = [p for p in plans if p is not None]
+    return out

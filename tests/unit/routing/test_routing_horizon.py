@@ -1,0 +1,153 @@
+"""A horizon of orders: the replay, the clairvoyant bound and bid prices."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from o2o.core.routing import Choice, Network, Order, OrderLine, RoutingConfig, route
+from o2o.core.routing.bid_prices import bid_prices
+from o2o.core.routing.bound import clairvoyant_bound, plan_cost
+from o2o.core.routing.simulate import POLICIES, Arrival, Scenario, replay
+from tests.unit.routing.helpers import CENTRE, NOW, offset, store, warehouse
+
+START = NOW.replace(hour=9)
+
+
+def random_scenario(seed: int, n_orders: int = 40) -> Scenario:
+    rng = random.Random(seed)
+    skus = [f"k{i}" for i in range(8)]
+    nodes = [store(f"s{i}", rng.uniform(-3000, 3000), rng.uniform(-3000, 3000),
+                   {k: rng.randint(0, 4) for k in skus if rng.random() < 0.7}, capacity=rng.randint(1, 4),
+                   pick_rate_per_hour=4.0) for i in range(5)]
+    nodes.append(warehouse("wh", 25_000, 0, {k: rng.randint(0, 6) for k in skus}, capacity=6, pick_rate_per_hour=6.0))
+    arrivals = []
+    for i in range(n_orders):
+        lines = tuple(OrderLine(k, rng.randint(1, 2), rng.choice([200, 900])) for k in rng.sample(skus, rng.randint(1, 4)))
+        dest = offset(CENTRE, rng.uniform(-2500, 2500), rng.uniform(-2500, 2500))
+        if rng.random() < 0.3:
+            options = tuple(f"s{j}" for j in rng.sample(range(5), 2))
+            o = Order(f"o{i}", lines, dest, Choice.PICKUP, options[0])
+            arrivals.append(Arrival(rng.uniform(0, 180), o, options))
+        else:
+            o = Order(f"o{i}", lines, dest, rng.choice([Choice.ANY, Choice.CHEAPEST, Choice.FASTEST]))
+            arrivals.append(Arrival(rng.uniform(0, 180), o))
+    arrivals.sort(key=lambda a: a.minute)
+    return Scenario(nodes=tuple(nodes), arrivals=tuple(arrivals), start=START)
+
+
+def bound_of(sc: Scenario, seeds=()) -> float:  # noqa: ANN001
+    return clairvoyant_bound([a.variants() for a in sc.arrivals], [sc.decided_at(a) for a in sc.arrivals],
+                             [sc.hour_of(a) for a in sc.arrivals], sc.nodes, sc.config, seeds).lower_bound_fen
+
+
+def test_every_policy_respects_stock_and_hourly_capacity() -> None:
+    for seed in range(4):
+        sc = random_scenario(seed)
+        for policy in POLICIES:
+            result = replay(sc, policy)
+            assert result.violations == []
+            assert len(result.plans) == len(sc.arrivals)
+            # Recount independently: per node and SKU over the horizon, per node and clock hour.
+            units: dict = {}
+            tasks: dict = {}
+            for plan, arrival in zip(result.plans, sc.arrivals, strict=True):
+                for s in plan.shipments:
+                    tasks[(s.node_id, sc.hour_of(arrival))] = tasks.get((s.node_id, sc.hour_of(arrival)), 0) + 1
+                    for ln in s.lines:
+                        units[(s.node_id, ln.sku_id)] = units.get((s.node_id, ln.sku_id), 0) + ln.qty
+            network = Network(sc.nodes)
+            assert all(q <= network.usable(n, k) for (n, k), q in units.items())
+            assert all(t <= network.capacity_left(n) for (n, _), t in tasks.items())
+
+
+def test_bound_is_below_every_policy() -> None:
+    for seed in range(4):
+        sc = random_scenario(seed)
+        results = {p: replay(sc, p) for p in POLICIES}
+        lb = bound_of(sc, [r.plans for r in results.values()])
+        for policy, result in results.items():
+            if policy in ("nearest", "priority") and any(p.parcels > sc.config.max_parcels for p in result.plans):
+                continue  # the bound is over plans of at most max_parcels parcels
+            total = sum(plan_cost(p, sc.config) for p in result.plans)
+            assert lb <= total + 1e-6, (seed, policy, lb, total)
+
+
+def test_bound_equals_the_sum_of_optima_when_nothing_is_contested() -> None:
+    nodes = (store("a", 500, 0, {"x": 100, "y": 100}, capacity=100), warehouse("wh", 30_000, 0, {"x": 100}))
+    arrivals = tuple(Arrival(float(i), Order(f"o{i}", (OrderLine("x", 1, 300), OrderLine("y", 1, 300)),
+                                             offset(CENTRE, 100 * i, 0), Choice.CHEAPEST)) for i in range(5))
+    sc = Scenario(nodes=nodes, arrivals=arrivals, start=START)
+    optima = sum(plan_cost(route(a.order, Network(nodes, sc.config), sc.decided_at(a)), sc.config) for a in arrivals)
+    assert abs(bound_of(sc) - optima) < 1.0
+
+
+def test_bound_sees_contention_that_single_orders_do_not() -> None:
+    # One unit at the store and two orders that want it; the second must go to the warehouse.
+    nodes = (store("a", 500, 0, {"x": 1}, capacity=10), warehouse("wh", 30_000, 0, {"x": 5}))
+    arrivals = tuple(Arrival(float(i), Order(f"o{i}", (OrderLine("x", 1, 300),), CENTRE, Choice.CHEAPEST))
+                     for i in range(2))
+    sc = Scenario(nodes=nodes, arrivals=arrivals, start=START)
+    network = Network(nodes, sc.config)
+    each = [plan_cost(route(a.order, network, sc.decided_at(a)), sc.config) for a in arrivals]
+    lb = bound_of(sc)
+    assert lb > sum(each)  # the second order pays the express difference
+    # Here the LP is integral: the bound is exactly what routing one at a time pays.
+    assert abs(lb - sum(plan_cost(p, sc.config) for p in replay(sc, "myopic").plans)) < 1.0
+
+
+def test_pickup_customer_takes_the_next_store_when_the_first_is_full() -> None:
+    nodes = (store("first", 300, 0, {"x": 9}, capacity=1), store("second", 900, 0, {"x": 9}, capacity=5))
+    arrivals = tuple(Arrival(0.1 * i, Order(f"o{i}", (OrderLine("x", 1, 100),), CENTRE, Choice.PICKUP, "first"),
+                             ("first", "second")) for i in range(3))
+    sc = Scenario(nodes=nodes, arrivals=arrivals, start=START)
+    plans = replay(sc, "myopic").plans
+    assert [p.shipments[0].node_id for p in plans] == ["first", "second", "second"]
+
+
+def test_capacity_restarts_every_clock_hour() -> None:
+    nodes = (store("a", 300, 0, {"x": 50}, capacity=1),)
+    minutes = [5.0, 10.0, 65.0]  # two in the first hour, one in the second
+    arrivals = tuple(Arrival(m, Order(f"o{i}", (OrderLine("x", 1, 100),), CENTRE, Choice.CHEAPEST))
+                     for i, m in enumerate(minutes))
+    plans = replay(Scenario(nodes=nodes, arrivals=arrivals, start=START), "myopic").plans
+    assert [p.parcels for p in plans] == [1, 0, 1]
+    assert plans[1].unfilled[0].reason.value == "no_capacity"
+
+
+def test_bid_prices_keep_scarce_stock_for_the_order_that_has_no_alternative() -> None:
+    # A delivery could use the store's last units or the warehouse; a later pickup at that store cannot.
+    nodes = (store("a", 500, 0, {"x": 2}, capacity=10), warehouse("wh", 30_000, 0, {"x": 10}))
+    delivery = Order("d", (OrderLine("x", 1, 300),), CENTRE, Choice.CHEAPEST)
+    pickup = Order("p", (OrderLine("x", 1, 300),), CENTRE, Choice.PICKUP, "a")
+    config = RoutingConfig()
+    network = Network(nodes, config)
+    assert route(delivery, network, START).shipments[0].node_id == "a"  # myopic takes the store's unit
+    later = START + timedelta(minutes=30)
+    # The forecast: three pickups at the store that holds two units (one will go without).
+    prices = bid_prices([pickup] * 3, [later] * 3, [0] * 3, nodes, config)
+    assert prices.per_unit.get(("a", "x"), 0) > 0
+    steered = route(delivery, network, START, surcharges=prices.surcharges(0))
+    assert steered.shipments[0].node_id == "wh"
+    # The pickup itself is never refused because of its own store's price.
+    assert route(pickup, network, later, surcharges=prices.surcharges(0)).unfilled == ()
+
+
+def test_wave_with_prices_never_violates_and_is_no_worse_on_its_own_objective() -> None:
+    from o2o.core.routing import myopic, route_wave
+
+    sc = random_scenario(11, n_orders=25)
+    network = Network(sc.nodes, sc.config)
+    orders = [a.order for a in sc.arrivals]
+    prices = bid_prices(orders, [START] * len(orders), [0] * len(orders), sc.nodes, sc.config).surcharges(0)
+    wave = route_wave(orders, network, START, surcharges=prices)
+    base = myopic(orders, network, START, None, prices)
+
+    def value(p):  # noqa: ANN001, ANN202
+        return p.objective_fen + prices.of_plan(p) + prices.unfilled_extra_fen * len(p.unfilled)
+
+    assert wave.objective_fen <= sum(value(p) for p in base)
+    assert wave.objective_fen == sum(value(p) for p in wave.plans)
+    from o2o.core.routing import violations
+
+    assert violations(list(wave.plans), network) == []

@@ -1,0 +1,102 @@
+"""Surcharges (bid prices, LP duals) keep single-order routing exact, and never make a real order refused."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from o2o.core.routing import Choice, Network, Order, OrderLine, route, solve
+from o2o.core.routing.basket import make_basket
+from o2o.core.routing.candidates import gather
+from o2o.core.routing.surcharges import Surcharges
+from tests.unit.routing.helpers import CENTRE, NOW, order, store, warehouse
+from tests.unit.routing.test_routing_exact import SKUS, instances
+
+
+def brute_force_with(order_: Order, network: Network, now: datetime, s: Surcharges) -> int:
+    """Least objective + surcharges over every assignment, priced from the rate cards and the raw price maps."""
+    config = network.config
+    basket = make_basket(order_.lines)
+    sources = gather(order_, basket, network, now).sources
+    penalty = config.unfilled_line_penalty_fen
+    base = penalty * len(basket.invalid)
+    best = base + penalty * basket.m
+    choices = [[-1] + [i for i, src in enumerate(sources) if src.cover >> line & 1] for line in range(basket.m)]
+    for assign in itertools.product(*choices):
+        used = sorted({i for i in assign if i >= 0})
+        if len(used) > config.max_parcels or len({sources[i].node.node_id for i in used}) != len(used):
+            continue
+        total = base + penalty * assign.count(-1)
+        if used:
+            total += config.extra_parcel_penalty_fen * (len(used) - 1)
+            total += config.time_cost(order_.choice, max(sources[i].eta.latest_min for i in used))
+        for i in used:
+            lines = [ln for ln, c in enumerate(assign) if c == i]
+            src = sources[i]
+            node = src.node.node_id
+            total += src.pick.per_order_fen + src.pick.per_line_fen * len(lines) + src.lateness_fen
+            total += s.per_shipment.get(node, 0)
+            total += sum(s.per_unit.get((node, basket.skus[ln]), 0) * basket.qtys[ln] for ln in lines)
+            if src.tariff is not None:
+                total += src.tariff.base_fen + src.tariff.distance_fen + src.tariff.night_fen
+                total += sum(-(-src.tariff.per_kg_fen * basket.weights[ln] // 1000) for ln in lines)
+        best = min(best, total)
+    return best
+
+
+@st.composite
+def priced(draw: st.DrawFn) -> tuple[Network, Order, object, Surcharges]:
+    network, order_, now = draw(instances())
+    ids = [n.node_id for n in network.nodes]
+    per_shipment = {n: draw(st.sampled_from([0, 50, 400, 3000])) for n in ids if draw(st.booleans())}
+    per_unit = {(n, k): draw(st.sampled_from([0, 20, 300, 5000])) for n in ids for k in SKUS if draw(st.booleans())}
+    return network, order_, now, Surcharges(per_shipment, per_unit)
+
+
+@settings(deadline=None, max_examples=300)
+@given(priced())
+def test_search_with_surcharges_matches_brute_force(case: tuple[Network, Order, object, Surcharges]) -> None:
+    network, order_, now, s = case
+    plan = solve(order_, network, now, surcharges=s, k_best=1).plan  # type: ignore[arg-type]
+    assert plan.objective_fen + s.of_plan(plan) == brute_force_with(order_, network, now, s)  # type: ignore[arg-type]
+
+
+@settings(deadline=None, max_examples=150)
+@given(priced())
+def test_plans_are_priced_without_surcharges(case: tuple[Network, Order, object, Surcharges]) -> None:
+    network, order_, now, s = case
+    plan = solve(order_, network, now, surcharges=s, k_best=1).plan  # type: ignore[arg-type]
+    # Repricing the same shipments with no surcharge: the plan's own objective is the plain one.
+    plain = route(order_, network, now)  # type: ignore[arg-type]
+    assert plan.objective_fen >= plain.objective_fen  # the plain optimum is no worse by the plain measure
+    assert sum(sh.cost.total_fen for sh in plan.shipments) == plan.cost_fen
+
+
+def test_surcharge_moves_an_order_to_the_next_best_node() -> None:
+    nodes = [store("near", 500, 0, {"a": 5}, walkin_share=0.0), warehouse("wh", 20_000, 0, {"a": 50})]
+    network = Network(nodes)
+    o = order(("a", 1, 500), choice=Choice.CHEAPEST)
+    assert [s.node_id for s in route(o, network, NOW).shipments] == ["near"]
+    priced_plan = route(o, network, NOW, surcharges=Surcharges(per_unit={("near", "a"): 5000}))
+    assert [s.node_id for s in priced_plan.shipments] == ["wh"]
+
+
+def test_unfilled_extra_never_refuses_an_order_it_can_fill() -> None:
+    network = Network([store("only", 500, 0, {"a": 5}, walkin_share=0.0)])
+    o = order(("a", 2, 500), choice=Choice.CHEAPEST)
+    high = {("only", "a"): network.config.unfilled_line_penalty_fen}  # two units cost twice the penalty
+    refused = route(o, network, NOW, surcharges=Surcharges(per_unit=high))
+    assert refused.shipments == () and [u.reason.value for u in refused.unfilled] == ["not_worth_shipping"]
+    kept = route(o, network, NOW, surcharges=Surcharges(per_unit=high, unfilled_extra_fen=10 * max(high.values())))
+    assert [s.node_id for s in kept.shipments] == ["only"] and kept.unfilled == ()
+
+
+def test_of_plan_counts_every_shipment_and_unit() -> None:
+    nodes = [store("x", 300, 0, {"a": 5}, walkin_share=0.0), store("y", -300, 0, {"b": 5}, walkin_share=0.0)]
+    plan = route(Order("o", (OrderLine("a", 2, 100), OrderLine("b", 3, 100)), CENTRE), Network(nodes), NOW)
+    s = Surcharges(per_shipment={"x": 7, "y": 11}, per_unit={("x", "a"): 5, ("y", "b"): 2, ("x", "b"): 1000})
+    assert s.of_plan(plan) == 7 + 11 + 2 * 5 + 3 * 2
+    assert Surcharges(per_shipment={"x": -5}).of_plan(plan) == 0  # negative prices count as nothing
