@@ -15,6 +15,7 @@ from o2o.accounts.api import router as accounts_router
 from o2o.accounts.auth import API_AUTH
 from o2o.catalog.api import router as catalog_router
 from o2o.common.errors import ApiError
+from o2o.fulfilment.api import router as fulfilment_router
 from o2o.inventory.api import router as inventory_router
 from o2o.inventory.pos_api import router as pos_router
 from o2o.stores.api import router as stores_router
@@ -119,3 +120,4 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/locations", stores_router)
 api.add_router("/inventory", inventory_router)
 api.add_router("/pos", pos_router)
+api.add_router("/fulfilment", fulfilment_router)

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "o2o.accounts",
     "o2o.catalog",
     "o2o.inventory",
+    "o2o.fulfilment",
     "o2o.demo",
     "o2o.config",
 ]

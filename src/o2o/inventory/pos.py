@@ -76,6 +76,7 @@ from o2o.inventory.pos_events import (
     event_key,
     merge_seqs,
 )
+from o2o.inventory.signals import send_reservation_shorted
 from o2o.inventory.validation import check_location
 
 __all__ = ["CLOCK_SKEW", "MAX_DEVICES_PER_LOCATION", "MAX_DEVICE_ID", "MAX_EVENT_ID", "PosEvent", "PosResult",
@@ -391,6 +392,7 @@ def pos_ingest(*, location_id: int, device_id: str, events: list[PosEvent], who:
         try:
             with transaction.atomic():
                 result = _ingest(location_id, device_id, unique, who, now, frozenset(lock_skus))
+            send_reservation_shorted(result.shorted_reservations)  # after the commit
             if len(unique) != len(events):  # exact repeats inside the batch are duplicates too
                 seen: set[str] = set()
                 for e in events:

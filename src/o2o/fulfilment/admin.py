@@ -1,0 +1,48 @@
+"""Admin: routing decisions and shipments are records to look at; they change only through the services."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from o2o.fulfilment.models import RoutedShipment, RoutingDecision
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+
+class RoutedShipmentInline(ReadOnlyMixin, admin.TabularInline):
+    model = RoutedShipment
+    fk_name = "decision"
+    extra = 0
+    fields = ("location", "mode", "courier", "status", "reservation", "lines", "cost_fen", "eta_earliest",
+              "eta_latest")
+    readonly_fields = fields
+    show_change_link = True
+
+
+@admin.register(RoutingDecision)
+class RoutingDecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("id", "order_ref", "trigger", "choice", "cash_fen", "policy", "parent", "created_at",
+                    "actor_label")
+    list_filter = ("trigger", "choice")
+    search_fields = ("order_ref",)
+    raw_id_fields = ("parent", "source_shipment", "pickup_location", "created_by")
+    inlines = [RoutedShipmentInline]
+
+
+@admin.register(RoutedShipment)
+class RoutedShipmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("id", "decision", "location", "mode", "courier", "status", "cost_fen", "eta_latest",
+                    "created_at")
+    list_filter = ("status", "mode")
+    list_select_related = ("decision", "location")
+    search_fields = ("decision__order_ref", "location__code", "location__name")
+    raw_id_fields = ("decision", "location", "reservation")
