@@ -9,7 +9,7 @@ WITH_PG := $(PY) scripts/with_postgres.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup demo serve seed test test-unit test-sqlite test-pg lint openapi openapi-check bench-inventory bench-spatial clean
+.PHONY: setup demo serve seed test test-unit test-sqlite test-pg lint openapi openapi-check bench-inventory bench-spatial bench-routing clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ bench-inventory: setup
 
 bench-spatial: setup
 	$(PY) bench/bench_spatial.py
+
+## make bench-routing [ARGS="--scarcity medium --orders 5000 --stores file.csv --crs bd09"]: routing policies vs the bound
+bench-routing: setup
+	$(O2O) bench routing $(ARGS)
 
 clean:
 	rm -rf var/*.sqlite3* .pytest_cache .hypothesis

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from o2o.core.routing import Choice, Network, Order, OrderLine, RoutingConfig, route
 from o2o.core.routing.bid_prices import bid_prices
-from o2o.core.routing.bound import clairvoyant_bound, plan_cost
+from o2o.core.routing.bound import clairvoyant_bound
 from o2o.core.routing.simulate import POLICIES, Arrival, Scenario, replay
 from tests.unit.routing.helpers import CENTRE, NOW, offset, store, warehouse
 
@@ -69,7 +69,7 @@ def test_bound_is_below_every_policy() -> None:
         for policy, result in results.items():
             if policy in ("nearest", "priority") and any(p.parcels > sc.config.max_parcels for p in result.plans):
                 continue  # the bound is over plans of at most max_parcels parcels
-            total = sum(plan_cost(p, sc.config) for p in result.plans)
+            total = sum(p.objective_fen for p in result.plans)
             assert lb <= total + 1e-6, (seed, policy, lb, total)
 
 
@@ -78,7 +78,7 @@ def test_bound_equals_the_sum_of_optima_when_nothing_is_contested() -> None:
     arrivals = tuple(Arrival(float(i), Order(f"o{i}", (OrderLine("x", 1, 300), OrderLine("y", 1, 300)),
                                              offset(CENTRE, 100 * i, 0), Choice.CHEAPEST)) for i in range(5))
     sc = Scenario(nodes=nodes, arrivals=arrivals, start=START)
-    optima = sum(plan_cost(route(a.order, Network(nodes, sc.config), sc.decided_at(a)), sc.config) for a in arrivals)
+    optima = sum(route(a.order, Network(nodes, sc.config), sc.decided_at(a)).objective_fen for a in arrivals)
     assert abs(bound_of(sc) - optima) < 1.0
 
 
@@ -89,11 +89,11 @@ def test_bound_sees_contention_that_single_orders_do_not() -> None:
                      for i in range(2))
     sc = Scenario(nodes=nodes, arrivals=arrivals, start=START)
     network = Network(nodes, sc.config)
-    each = [plan_cost(route(a.order, network, sc.decided_at(a)), sc.config) for a in arrivals]
+    each = [route(a.order, network, sc.decided_at(a)).objective_fen for a in arrivals]
     lb = bound_of(sc)
     assert lb > sum(each)  # the second order pays the express difference
     # Here the LP is integral: the bound is exactly what routing one at a time pays.
-    assert abs(lb - sum(plan_cost(p, sc.config) for p in replay(sc, "myopic").plans)) < 1.0
+    assert abs(lb - sum(p.objective_fen for p in replay(sc, "myopic").plans)) < 1.0
 
 
 def test_pickup_customer_takes_the_next_store_when_the_first_is_full() -> None:
@@ -151,3 +151,24 @@ def test_wave_with_prices_never_violates_and_is_no_worse_on_its_own_objective() 
     from o2o.core.routing import violations
 
     assert violations(list(wave.plans), network) == []
+
+
+def test_checkout_offers_stores_with_capacity_and_the_whole_basket_else_delivery() -> None:
+    from o2o.core.routing.network import Usage
+    from o2o.core.routing.simulate import checkout
+
+    nodes = (store("near", 300, 0, {"x": 9}, capacity=1), store("full", 600, 0, {"x": 9, "y": 9}, capacity=1),
+             store("far", 900, 0, {"x": 9, "y": 9}, capacity=1))
+    network = Network(nodes)
+    lines = (OrderLine("x", 1, 100), OrderLine("y", 1, 100))
+    usage = Usage(shipments={"full": 1})  # "full" has no pick task left this hour
+    arrivals = [Arrival(0.0, Order(f"o{i}", lines, CENTRE, Choice.PICKUP, "near"), ("near", "full", "far"), Choice.ANY)
+                for i in range(2)]
+    first, second = checkout(arrivals, network, usage)
+    assert first.pickup_node_id == "far"  # "near" lacks y, "full" has no capacity
+    assert second.choice is Choice.ANY and second.pickup_node_id is None  # "far" is taken: delivery instead
+    # Without a fallback the order goes to the first store with capacity, which cannot fill it all.
+    stay = checkout([Arrival(0.0, arrivals[0].order, ("full", "near"))], network, usage)[0]
+    assert stay.pickup_node_id == "near" and stay.choice is Choice.PICKUP
+    nowhere = checkout([Arrival(0.0, arrivals[0].order, ("full",))], network, usage)[0]
+    assert nowhere.pickup_node_id == "full"

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from o2o.core.routing.bound import Bound, Limits, bound_config, column_generation
+from o2o.core.routing.bound import Bound, Limits, column_generation
 from o2o.core.routing.config import RoutingConfig
 from o2o.core.routing.model import Node, NodeId, Order, SkuId
 from o2o.core.routing.network import Network, Usage
@@ -77,7 +77,7 @@ def bid_prices(
     ``usage`` is what has been taken so far (stock for good, tasks of ``current_hour``);
     later hours have their full capacity.
     """
-    network = Network([replace(n, queue=0) for n in nodes], bound_config(config))
+    network = Network([replace(n, queue=0) for n in nodes], config)
     share = max(0.0, scale)
 
     def stock(node: NodeId, sku: SkuId) -> float:

@@ -12,8 +12,9 @@ to list, so we bound it from below by its **LP relaxation, solved by column gene
                 sum_{o,p} parcels(o, p, n) x[o, p] <= capacity(n, h)    (mu >= 0)  per node, hour of o
                 x >= 0
 
-``cost`` is the benchmark's cost of a plan: shipping cost with its penalties (cash,
-lateness, extra parcels) plus the unfilled-line penalty; no time value.
+``cost`` is the plan's objective, the trade-off every policy is judged by: money spent
+(pick/pack, courier or express) + lateness and extra-parcel penalties + the customer's
+time valued at the rate of their choice + the unfilled-line penalty.
 
 Pricing is exact: a plan's reduced cost is its cost plus ``pi`` per unit and ``mu`` per
 shipment at each node, minus ``sigma_o``, and those are :class:`~.surcharges.Surcharges`,
@@ -49,7 +50,7 @@ from o2o.core.routing.network import Network
 from o2o.core.routing.single import solve
 from o2o.core.routing.surcharges import Surcharges
 
-__all__ = ["Bound", "Limits", "Prices", "bound_config", "clairvoyant_bound", "column_generation", "plan_cost"]
+__all__ = ["Bound", "Limits", "Prices", "clairvoyant_bound", "column_generation", "plan_cost"]
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,8 @@ class Bound:
     status: str
 
 
-def bound_config(config: RoutingConfig) -> RoutingConfig:
-    """``config`` without time value: the search then minimises exactly :func:`plan_cost`."""
-    return replace(config, time_value_fen_per_min={})
-
-
 def plan_cost(plan: Plan, config: RoutingConfig) -> int:
-    """The benchmark's cost of a plan: shipments' cost with penalties + the unfilled-line penalty."""
+    """Money and penalties of a plan without the time value: shipments' cost + the unfilled-line penalty."""
     return plan.cost_fen + max(0, config.unfilled_line_penalty_fen) * len(plan.unfilled)
 
 
@@ -82,14 +78,14 @@ class _Col:
     tasks: dict[NodeId, int]
 
 
-def _column(o: int, plan: Plan, config: RoutingConfig) -> _Col:
+def _column(o: int, plan: Plan) -> _Col:
     stock: dict[tuple[NodeId, SkuId], int] = {}
     tasks: dict[NodeId, int] = {}
     for s in plan.shipments:
         tasks[s.node_id] = tasks.get(s.node_id, 0) + 1
         for ln in s.lines:
             stock[(s.node_id, ln.sku_id)] = stock.get((s.node_id, ln.sku_id), 0) + ln.qty
-    return _Col(o, plan_cost(plan, config), stock, tasks)
+    return _Col(o, plan.objective_fen, stock, tasks)
 
 
 def _signature(col: _Col) -> tuple[object, ...]:
@@ -104,13 +100,22 @@ class _Master:
         self.hours = hours
         self.limits = limits
         self.cols: list[_Col] = []
-        self.seen: list[set[tuple[object, ...]]] = [set() for _ in hours]
+        self.seen: list[dict[tuple[object, ...], int]] = [{} for _ in hours]
 
     def add(self, col: _Col) -> bool:
+        """Add a column; one with the same use of stock and capacity only lowers the kept cost.
+
+        Two plans of one order can take the same stock and tasks at different costs (another
+        carrier, pickup instead of delivery from the same store): only the cheaper matters.
+        """
         sig = _signature(col)
-        if sig in self.seen[col.order]:
+        known = self.seen[col.order].get(sig)
+        if known is not None:
+            if col.cost < self.cols[known].cost:
+                self.cols[known].cost = col.cost
+                return True
             return False
-        self.seen[col.order].add(sig)
+        self.seen[col.order][sig] = len(self.cols)
         self.cols.append(col)
         return True
 
@@ -209,8 +214,7 @@ def column_generation(
     different pickup stores, :meth:`.simulate.Arrival.variants`): the order takes a plan of
     any variant, and pricing takes the cheapest variant.
 
-    ``network`` must carry the config the costs are taken from (:func:`bound_config` for the
-    benchmark's cost) and empty queues; ``limits`` gives the right-hand sides.
+    ``network`` carries the config and empty queues; ``limits`` gives the right-hand sides.
     """
     started = time.perf_counter()
     cfg = network.config
@@ -220,11 +224,11 @@ def column_generation(
             raise ValueError("each seed must hold one plan per order, in order")
         for o, plan in enumerate(plans):
             if plan.parcels <= cfg.max_parcels:  # the bound is over plans the optimiser may choose
-                master.add(_column(o, plan, cfg))
+                master.add(_column(o, plan))
     variants = [_variants(o) for o in orders]
     for o, group in enumerate(variants):  # each variant's own optimum, and the empty plan (always feasible)
         for order in group:
-            master.add(_column(o, solve(order, network, decided_at[o]).plan, cfg))
+            master.add(_column(o, solve(order, network, decided_at[o]).plan))
         master.add(_Col(o, max(0, cfg.unfilled_line_penalty_fen) * len({ln.sku_id for ln in group[0].lines}), {}, {}))
     skus_of = [{ln.sku_id for order in group for ln in order.lines} for group in variants]
     cache: dict[int, tuple[tuple[object, ...], int, _Col]] = {}
@@ -254,7 +258,7 @@ def column_generation(
                 best: tuple[int, _Col] | None = None
                 for order in group:
                     plan = solve(order, network, decided_at[o], surcharges=Surcharges(per_ship, per_unit), k_best=1).plan
-                    col = _column(o, plan, cfg)
+                    col = _column(o, plan)
                     value = col.cost + sum(per_unit.get(k, 0) * q for k, q in col.stock.items()) + sum(
                         per_ship.get(n, 0) * t for n, t in col.tasks.items())
                     if best is None or value < best[0]:
@@ -305,7 +309,7 @@ def clairvoyant_bound(
     more than ``max_parcels`` parcels are skipped: the bound is over plans the optimiser may
     choose).
     """
-    network = Network([replace(n, queue=0) for n in nodes], bound_config(config))
+    network = Network([replace(n, queue=0) for n in nodes], config)
     limits = Limits(stock=lambda n, k: float(network.usable(n, k)), tasks=lambda n, h: float(network.capacity_left(n)))
     bound, _ = column_generation(orders, decided_at, hours, network, limits, seed_plans,
                                  max_rounds=max_rounds, time_limit_s=time_limit_s, tolerance=tolerance)

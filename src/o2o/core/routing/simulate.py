@@ -16,7 +16,8 @@ The replay
 * **Queues**: each shipment joins its node's queue, which drains at ``pick_rate_per_hour``;
   the ETA of later orders includes the wait (fluid model, rounded up to whole orders).
 * **Pickup**: a customer who wants pickup takes the first store of their list that the
-  checkout offers, i.e. that still has pick capacity this hour (:class:`Arrival`).
+  checkout offers (pick capacity left this hour and the whole basket), or a delivery when
+  none is offered (:func:`checkout`).
 * Violations (stock beyond the usable stock, tasks beyond the hour's capacity) are counted
   by recounting the plans, not trusted from the policy.
 """
@@ -30,13 +31,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from o2o.core.routing.baselines import myopic, nearest, priority, sequential
+from o2o.core.routing.basket import make_basket
 from o2o.core.routing.config import RoutingConfig
-from o2o.core.routing.model import Node, NodeId, Order, Plan, SkuId
+from o2o.core.routing.model import Choice, Node, NodeId, Order, Plan, SkuId
 from o2o.core.routing.network import Network, Usage
 from o2o.core.routing.surcharges import Surcharges
 from o2o.core.routing.wave import route_wave
 
-__all__ = ["POLICIES", "Arrival", "Replay", "Scenario", "replay", "window_of"]
+__all__ = ["POLICIES", "Arrival", "Replay", "Scenario", "checkout", "replay", "window_of"]
 
 POLICIES = ("nearest", "priority", "myopic", "wave")
 
@@ -46,20 +48,25 @@ class Arrival:
     """An order and when it arrives, in minutes after the scenario's start.
 
     ``pickup_options``: for a pickup order, the stores the customer would collect from, in
-    order of preference. At checkout the customer takes the first one that still has pick
-    capacity this hour (what the quote offers); with none, the first, and the order then
-    finds no capacity. Empty: ``order.pickup_node_id`` as it is.
+    order of preference; the checkout offers those with pick capacity left this hour
+    (:func:`checkout`). ``fallback``: the choice the customer takes instead (a delivery
+    choice) when the checkout offers no pickup store; None: the order stays a pickup at its
+    first store and finds no capacity. Without options: ``order`` as it is.
     """
 
     minute: float
     order: Order
     pickup_options: tuple[NodeId, ...] = ()
+    fallback: Choice | None = None
 
     def variants(self) -> tuple[Order, ...]:
-        """The order as each of its pickup options would route it (just the order without options)."""
+        """Every way the checkout could send this order (just the order without options)."""
         if not self.pickup_options:
             return (self.order,)
-        return tuple(replace(self.order, pickup_node_id=n) for n in self.pickup_options)
+        out = [replace(self.order, pickup_node_id=n) for n in self.pickup_options]
+        if self.fallback is not None and self.order.destination is not None:
+            out.append(replace(self.order, choice=self.fallback, pickup_node_id=None))
+        return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -122,18 +129,30 @@ def _recount(plans: Sequence[Plan], network: Network, usage: Usage) -> list[str]
     return out
 
 
-def _checkout(arrivals: list[Arrival], network: Network, usage: Usage) -> list[Order]:
-    """The window's orders, each pickup order at the first of its stores with capacity left."""
+def checkout(arrivals: list[Arrival], network: Network, usage: Usage) -> list[Order]:
+    """The window's orders as the checkout page sends them.
+
+    As the quote does, pickup is offered at the stores of the customer's list that have
+    pick capacity left this hour (counting the window's earlier pickups) and can fill the
+    whole basket alone; the customer takes the first. With none offered, the customer takes
+    the fallback delivery choice; without a fallback, the first store with capacity (or the
+    first store), which then cannot fill everything.
+    """
     taken: dict[NodeId, int] = {}
     orders = []
     for a in arrivals:
         if not a.pickup_options:
             orders.append(a.order)
             continue
-        store = next((n for n in a.pickup_options if network.capacity_left(n, usage) - taken.get(n, 0) >= 1),
-                     a.pickup_options[0])
-        taken[store] = taken.get(store, 0) + 1
-        orders.append(replace(a.order, pickup_node_id=store))
+        basket = make_basket(a.order.lines)
+        open_ = [n for n in a.pickup_options if network.capacity_left(n, usage) - taken.get(n, 0) >= 1]
+        whole = [n for n in open_ if network.cover_mask(n, basket.skus, basket.qtys, usage) == basket.all_mask]
+        if whole or a.fallback is None or a.order.destination is None:
+            store = (whole or open_ or list(a.pickup_options))[0]
+            taken[store] = taken.get(store, 0) + 1
+            orders.append(replace(a.order, pickup_node_id=store))
+        else:
+            orders.append(replace(a.order, choice=a.fallback, pickup_node_id=None))
     return orders
 
 
@@ -202,7 +221,7 @@ def replay(
             queue[n.node_id] = max(0.0, queue[n.node_id] - rate * elapsed / 60)
             nodes.append(replace(n, queue=math.ceil(queue[n.node_id] - 1e-9)))
         network = Network(nodes, config)
-        orders = _checkout([scenario.arrivals[i] for i in members], network, usage)
+        orders = checkout([scenario.arrivals[i] for i in members], network, usage)
         started = time.perf_counter()
         routed, stats = router(orders, network, now, usage)
         out.seconds += time.perf_counter() - started
