@@ -4,18 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from o2o.common.admin import ReadOnlyMixin
 from o2o.fulfilment.models import RoutedShipment, RoutingDecision
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        return False
 
 
 class RoutedShipmentInline(ReadOnlyMixin, admin.TabularInline):

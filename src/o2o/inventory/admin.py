@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from o2o.common.admin import ReadOnlyMixin
 from o2o.inventory.models import (
     CountMark,
     Movement,
@@ -14,19 +15,6 @@ from o2o.inventory.models import (
     Transfer,
     TransferLine,
 )
-
-
-class ReadOnlyMixin:
-    """No add, change or delete: rows change only through the inventory services."""
-
-    def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        return False
 
 
 @admin.register(Stock)

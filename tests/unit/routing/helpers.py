@@ -24,6 +24,7 @@ from o2o.core.routing import (
 )
 from o2o.core.routing.basket import make_basket
 from o2o.core.routing.candidates import gather
+from o2o.core.routing.surcharges import Surcharges
 
 SHANGHAI_TZ = timezone(timedelta(hours=8))
 NOW = datetime(2024, 6, 1, 14, 0, tzinfo=SHANGHAI_TZ)
@@ -73,12 +74,14 @@ def order(*lines: tuple, choice: Choice = Choice.CHEAPEST, dest: LatLng | None =
 # --- brute force
 
 
-def brute_force(order_: Order, network: Network, now: datetime, usage: Usage | None = None) -> int:
+def brute_force(order_: Order, network: Network, now: datetime, usage: Usage | None = None,
+                surcharges: Surcharges | None = None) -> int:
     """The least objective over every assignment of every line to a candidate source or to nothing.
 
     No dominance pruning, no bounds, no vectorisation: it tries everything and prices each
     assignment from the rate cards directly (pick cost, tariff fixed fee, per-line weight fee,
-    lateness, extra parcels, time value, unfilled penalty).
+    lateness, extra parcels, time value, unfilled penalty), plus, when given, the surcharges
+    read from their raw maps (per shipment at the node, per unit of the line's SKU there).
     """
     config = network.config
     basket = make_basket(order_.lines)
@@ -101,6 +104,10 @@ def brute_force(order_: Order, network: Network, now: datetime, usage: Usage | N
             lines = [ln for ln, c in enumerate(assign) if c == i]
             s = sources[i]
             total += s.pick.per_order_fen + s.pick.per_line_fen * len(lines) + s.lateness_fen
+            if surcharges is not None:
+                node = s.node.node_id
+                total += surcharges.per_shipment.get(node, 0)
+                total += sum(surcharges.per_unit.get((node, basket.skus[ln]), 0) * basket.qtys[ln] for ln in lines)
             if s.tariff is not None:
                 total += s.tariff.base_fen + s.tariff.distance_fen + s.tariff.night_fen
                 total += sum(-(-s.tariff.per_kg_fen * basket.weights[ln] // 1000) for ln in lines)

@@ -2,49 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-from datetime import datetime
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from o2o.core.routing import Choice, Network, Order, OrderLine, route, solve
-from o2o.core.routing.basket import make_basket
-from o2o.core.routing.candidates import gather
 from o2o.core.routing.surcharges import Surcharges
-from tests.unit.routing.helpers import CENTRE, NOW, order, store, warehouse
+from tests.unit.routing.helpers import CENTRE, NOW, brute_force, order, store, warehouse
 from tests.unit.routing.test_routing_exact import SKUS, instances
-
-
-def brute_force_with(order_: Order, network: Network, now: datetime, s: Surcharges) -> int:
-    """Least objective + surcharges over every assignment, priced from the rate cards and the raw price maps."""
-    config = network.config
-    basket = make_basket(order_.lines)
-    sources = gather(order_, basket, network, now).sources
-    penalty = config.unfilled_line_penalty_fen
-    base = penalty * len(basket.invalid)
-    best = base + penalty * basket.m
-    choices = [[-1] + [i for i, src in enumerate(sources) if src.cover >> line & 1] for line in range(basket.m)]
-    for assign in itertools.product(*choices):
-        used = sorted({i for i in assign if i >= 0})
-        if len(used) > config.max_parcels or len({sources[i].node.node_id for i in used}) != len(used):
-            continue
-        total = base + penalty * assign.count(-1)
-        if used:
-            total += config.extra_parcel_penalty_fen * (len(used) - 1)
-            total += config.time_cost(order_.choice, max(sources[i].eta.latest_min for i in used))
-        for i in used:
-            lines = [ln for ln, c in enumerate(assign) if c == i]
-            src = sources[i]
-            node = src.node.node_id
-            total += src.pick.per_order_fen + src.pick.per_line_fen * len(lines) + src.lateness_fen
-            total += s.per_shipment.get(node, 0)
-            total += sum(s.per_unit.get((node, basket.skus[ln]), 0) * basket.qtys[ln] for ln in lines)
-            if src.tariff is not None:
-                total += src.tariff.base_fen + src.tariff.distance_fen + src.tariff.night_fen
-                total += sum(-(-src.tariff.per_kg_fen * basket.weights[ln] // 1000) for ln in lines)
-        best = min(best, total)
-    return best
 
 
 @st.composite
@@ -61,7 +25,7 @@ def priced(draw: st.DrawFn) -> tuple[Network, Order, object, Surcharges]:
 def test_search_with_surcharges_matches_brute_force(case: tuple[Network, Order, object, Surcharges]) -> None:
     network, order_, now, s = case
     plan = solve(order_, network, now, surcharges=s, k_best=1).plan  # type: ignore[arg-type]
-    assert plan.objective_fen + s.of_plan(plan) == brute_force_with(order_, network, now, s)  # type: ignore[arg-type]
+    assert plan.objective_fen + s.of_plan(plan) == brute_force(order_, network, now, surcharges=s)  # type: ignore[arg-type]
 
 
 @settings(deadline=None, max_examples=150)

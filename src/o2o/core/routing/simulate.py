@@ -26,17 +26,17 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from o2o.core.routing.baselines import myopic, nearest, priority, sequential
 from o2o.core.routing.basket import make_basket
 from o2o.core.routing.config import RoutingConfig
-from o2o.core.routing.model import Choice, Node, NodeId, Order, Plan, SkuId
+from o2o.core.routing.model import Choice, Node, NodeId, Order, Plan
 from o2o.core.routing.network import Network, Usage
 from o2o.core.routing.surcharges import Surcharges
-from o2o.core.routing.wave import route_wave
+from o2o.core.routing.wave import route_wave, violations
 
 __all__ = ["POLICIES", "Arrival", "Replay", "Scenario", "checkout", "replay", "window_of"]
 
@@ -111,22 +111,6 @@ def _windows(scenario: Scenario) -> list[tuple[int, list[int]]]:
     for i, a in enumerate(scenario.arrivals):
         groups.setdefault(window_of(a.minute, scenario.window_s), []).append(i)
     return sorted(groups.items())
-
-
-def _recount(plans: Sequence[Plan], network: Network, usage: Usage) -> list[str]:
-    """Stock and capacity the window's plans take beyond what is left (recounted here)."""
-    stock: dict[tuple[NodeId, SkuId], int] = {}
-    tasks: dict[NodeId, int] = {}
-    for plan in plans:
-        for s in plan.shipments:
-            tasks[s.node_id] = tasks.get(s.node_id, 0) + 1
-            for ln in s.lines:
-                stock[(s.node_id, ln.sku_id)] = stock.get((s.node_id, ln.sku_id), 0) + ln.qty
-    out = [f"stock {n}/{k}: {q} > {network.usable(n, k, usage)}" for (n, k), q in stock.items()
-           if q > network.usable(n, k, usage)]
-    out += [f"capacity {n}: {q} > {network.capacity_left(n, usage)}" for n, q in tasks.items()
-            if q > network.capacity_left(n, usage)]
-    return out
 
 
 def checkout(arrivals: list[Arrival], network: Network, usage: Usage) -> list[Order]:
@@ -225,7 +209,7 @@ def replay(
         started = time.perf_counter()
         routed, stats = router(orders, network, now, usage)
         out.seconds += time.perf_counter() - started
-        out.violations += _recount(routed, network, usage)
+        out.violations += violations(routed, network, usage)  # recounted from the plans
         out.windows += 1
         out.mip_windows += stats.get("mip", 0)
         out.wave_options += stats.get("options", 0)
