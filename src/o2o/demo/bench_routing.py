@@ -321,6 +321,7 @@ def run_level(inputs: Inputs, level: str, n_orders: int, seed: int,
         [scenario.hour_of(a) for a in scenario.arrivals], scenario.nodes, scenario.config,
         [replays[p].plans for p in POLICIES], time_limit_s=bound_time_s)
     out["bound"] = {"lower_bound_fen": round(bound.lower_bound_fen), "lp_value_fen": round(bound.lp_value_fen),
+                    "integer_clairvoyant_fen": round(bound.integer_fen) if bound.integer_fen is not None else None,
                     "method": "LP relaxation by column generation (Lagrangian bound)", "rounds": bound.rounds,
                     "columns": bound.columns, "status": bound.status, "seconds": round(bound.seconds, 1)}
     log(f"[{level}] bound     {out['bound']}")
@@ -332,31 +333,37 @@ def run_level(inputs: Inputs, level: str, n_orders: int, seed: int,
 FORECAST_SEED_OFFSET = 1_000_003
 REFRESH_HOURS = 2
 FORECAST_DAYS = 1  # forecast sample size in days of orders; stock and capacity are scaled alike
+FORECAST_SAMPLES = 1  # sampled forecast days whose prices are averaged
 
 
 def price_hook(inputs: Inputs, level: str, n_orders: int, seed: int, scenario: Scenario,
                log: Callable[[str], None]) -> PriceHook:
-    """Bid prices for the wave from a forecast: another seed's day of orders on the same stock.
+    """Bid prices for the wave from a forecast: other seeds' days of orders on the same stock.
 
     The forecast knows the demand model (customer points, basket mix, time of day, volume),
     never the actual orders. Prices are recomputed every ``REFRESH_HOURS`` hours over the
-    forecast orders still to come, against the stock left and the capacity of the hours ahead.
+    forecast orders still to come, against the stock left and the capacity of the hours
+    ahead, for each of ``FORECAST_SAMPLES`` sampled days, and averaged.
     """
-    forecast = build_scenario(inputs, level, round(n_orders * FORECAST_DAYS), seed + FORECAST_SEED_OFFSET,
-                              scenario.config, stock_seed=seed)
+    forecasts = [build_scenario(inputs, level, round(n_orders * FORECAST_DAYS), seed + FORECAST_SEED_OFFSET * (k + 1),
+                                scenario.config, stock_seed=seed) for k in range(FORECAST_SAMPLES)]
     state: dict[str, object] = {"slot": None, "prices": None}
 
     def hook(now: datetime, hour: int, usage: Usage) -> Surcharges | None:
         slot = hour // REFRESH_HOURS
         if slot != state["slot"]:
-            rest = [a for a in forecast.arrivals if forecast.decided_at(a) >= now]
-            prices = bid_prices([a.variants() for a in rest], [forecast.decided_at(a) for a in rest],
-                                [forecast.hour_of(a) for a in rest], scenario.nodes, scenario.config,
-                                usage=usage, current_hour=hour, scale=FORECAST_DAYS) if rest else None
+            samples = []
+            for forecast in forecasts:
+                rest = [a for a in forecast.arrivals if forecast.decided_at(a) >= now]
+                if rest:
+                    samples.append(bid_prices([a.variants() for a in rest], [forecast.decided_at(a) for a in rest],
+                                              [forecast.hour_of(a) for a in rest], scenario.nodes, scenario.config,
+                                              usage=usage, current_hour=hour, scale=FORECAST_DAYS))
+            prices = BidPrices.average(samples) if samples else None
             state.update(slot=slot, prices=prices)
-            if prices is not None and prices.lp is not None:
-                log(f"[{level}]   bid prices at {now:%H:%M}: {len(rest)} forecast orders, {len(prices.per_unit)} stock "
-                    f"and {len(prices.per_task)} capacity prices ({prices.lp.rounds} rounds, {prices.lp.seconds:.1f} s)")
+            if prices is not None:
+                log(f"[{level}]   bid prices at {now:%H:%M}: {len(samples)} forecast day(s), {len(prices.per_unit)} "
+                    f"stock and {len(prices.per_task)} capacity prices")
         prices = state["prices"]
         return prices.surcharges(hour) if isinstance(prices, BidPrices) else None
 

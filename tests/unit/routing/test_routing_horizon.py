@@ -37,8 +37,12 @@ def random_scenario(seed: int, n_orders: int = 40) -> Scenario:
 
 
 def bound_of(sc: Scenario, seeds=()) -> float:  # noqa: ANN001
-    return clairvoyant_bound([a.variants() for a in sc.arrivals], [sc.decided_at(a) for a in sc.arrivals],
-                             [sc.hour_of(a) for a in sc.arrivals], sc.nodes, sc.config, seeds).lower_bound_fen
+    bound = clairvoyant_bound([a.variants() for a in sc.arrivals], [sc.decided_at(a) for a in sc.arrivals],
+                              [sc.hour_of(a) for a in sc.arrivals], sc.nodes, sc.config, seeds)
+    # The clairvoyant optimum lies between the LP bound and the best integer choice among the columns.
+    assert bound.integer_fen is not None and bound.lower_bound_fen <= bound.integer_fen + 1e-6
+    assert bound.lower_bound_fen <= bound.lp_value_fen + 1e-6
+    return bound.lower_bound_fen
 
 
 def test_every_policy_respects_stock_and_hourly_capacity() -> None:

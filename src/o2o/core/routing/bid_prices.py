@@ -47,6 +47,25 @@ class BidPrices:
     per_task: dict[tuple[NodeId, int], int]
     lp: Bound | None = None
 
+    @staticmethod
+    def average(samples: Sequence[BidPrices]) -> BidPrices:
+        """The mean of several forecasts' prices (a price absent from a sample counts as 0).
+
+        One sampled day prices a store's last units either at the full value of the order
+        that needs them or at nothing; the mean over samples estimates the expected value.
+        """
+        n = max(1, len(samples))
+        unit: dict[tuple[NodeId, SkuId], float] = {}
+        task: dict[tuple[NodeId, int], float] = {}
+        for sample in samples:
+            for k, v in sample.per_unit.items():
+                unit[k] = unit.get(k, 0.0) + v
+            for key, v in sample.per_task.items():
+                task[key] = task.get(key, 0.0) + v
+        return BidPrices(per_unit={k: round(v / n) for k, v in unit.items() if round(v / n) > 0},
+                         per_task={k: round(v / n) for k, v in task.items() if round(v / n) > 0},
+                         lp=samples[0].lp if samples else None)
+
     def surcharges(self, hour: int) -> Surcharges:
         """What routing in clock hour ``hour`` pays on top of the cost model.
 

@@ -55,7 +55,12 @@ __all__ = ["Bound", "Limits", "Prices", "clairvoyant_bound", "column_generation"
 
 @dataclass(frozen=True)
 class Bound:
-    """The bound (fen), the last master LP value, rounds, columns, and how it stopped."""
+    """The bound (fen), the last master LP value, rounds, columns, and how it stopped.
+
+    ``integer_fen``: the best whole-plan choice among the columns found (a clairvoyant plan
+    that respects stock and capacity), when asked for: the clairvoyant MIP optimum lies
+    between ``lower_bound_fen`` and it.
+    """
 
     lower_bound_fen: float
     lp_value_fen: float
@@ -63,6 +68,7 @@ class Bound:
     columns: int
     seconds: float
     status: str
+    integer_fen: float | None = None
 
 
 def plan_cost(plan: Plan, config: RoutingConfig) -> int:
@@ -171,6 +177,51 @@ class _Master:
                         mu[key] = -marginal  # type: ignore[index]
         return float(res.fun), np.asarray(res.eqlin.marginals, dtype=float), pi, mu
 
+    def solve_integer(self, time_limit_s: float) -> float | None:
+        """The best whole-plan choice among the columns (a feasible clairvoyant plan), or None.
+
+        Its value is an upper bound on the clairvoyant MIP optimum; with the LP bound it
+        brackets that optimum.
+        """
+        from scipy.optimize import Bounds, LinearConstraint, milp
+        from scipy.sparse import csr_array, vstack
+
+        n_orders, n_cols = len(self.hours), len(self.cols)
+        eq = csr_array((np.ones(n_cols), (np.array([c.order for c in self.cols]), np.arange(n_cols))),
+                       shape=(n_orders, n_cols))
+        ub, rhs = self._rows_matrix()
+        matrix = vstack([eq, ub]) if ub is not None else eq
+        lower = np.concatenate([np.ones(n_orders), np.full(len(rhs), -np.inf)])
+        upper = np.concatenate([np.ones(n_orders), rhs])
+        res = milp(c=np.array([float(c.cost) for c in self.cols]), integrality=np.ones(n_cols), bounds=Bounds(0, 1),
+                   constraints=LinearConstraint(matrix, lower, upper),
+                   options={"time_limit": max(1.0, time_limit_s), "disp": False})
+        return float(res.fun) if res.x is not None else None
+
+    def _rows_matrix(self):  # noqa: ANN202
+        from scipy.sparse import csr_array
+
+        stock_use: dict[tuple[NodeId, SkuId], list[tuple[int, int]]] = {}
+        task_use: dict[tuple[NodeId, int], list[tuple[int, int]]] = {}
+        for c, col in enumerate(self.cols):
+            for key, q in col.stock.items():
+                stock_use.setdefault(key, []).append((c, q))
+            for node, t in col.tasks.items():
+                task_use.setdefault((node, self.hours[col.order]), []).append((c, t))
+        r_idx, c_idx, vals, rhs = [], [], [], []
+        for uses, limit_of in ((stock_use, self.limits.stock), (task_use, self.limits.tasks)):
+            for key, entries in uses.items():
+                limit = limit_of(key[0], key[1])  # type: ignore[arg-type]
+                if _worst(entries, self.cols) > limit:
+                    for c, v in entries:
+                        r_idx.append(len(rhs))
+                        c_idx.append(c)
+                        vals.append(float(v))
+                    rhs.append(float(limit))
+        if not rhs:
+            return None, np.zeros(0)
+        return csr_array((vals, (r_idx, c_idx)), shape=(len(rhs), len(self.cols))), np.array(rhs)
+
 
 def _worst(entries: list[tuple[int, int]], cols: list[_Col]) -> int:
     per_order: dict[int, int] = {}
@@ -207,6 +258,7 @@ def column_generation(
     max_rounds: int = 40,
     time_limit_s: float = 600.0,
     tolerance: float = 1e-4,
+    integer_time_s: float = 0.0,
 ) -> tuple[Bound, Prices]:
     """The LP of the module doc over ``orders`` by column generation: its bound and its duals.
 
@@ -281,7 +333,9 @@ def column_generation(
         if time.perf_counter() - started > time_limit_s:
             status = "time limit"
             break
-    bound = Bound(float(best_lb), float(lp_value), rounds, len(master.cols), time.perf_counter() - started, status)
+    integer = master.solve_integer(integer_time_s) if integer_time_s > 0 else None
+    bound = Bound(float(best_lb), float(lp_value), rounds, len(master.cols), time.perf_counter() - started, status,
+                  integer)
     return bound, Prices(per_unit=pi, per_task=mu)
 
 
@@ -300,6 +354,7 @@ def clairvoyant_bound(
     max_rounds: int = 40,
     time_limit_s: float = 600.0,
     tolerance: float = 1e-4,
+    integer_time_s: float = 120.0,
 ) -> Bound:
     """The LP lower bound of the whole horizon (module doc) for ``orders`` routed at ``decided_at``.
 
@@ -312,5 +367,6 @@ def clairvoyant_bound(
     network = Network([replace(n, queue=0) for n in nodes], config)
     limits = Limits(stock=lambda n, k: float(network.usable(n, k)), tasks=lambda n, h: float(network.capacity_left(n)))
     bound, _ = column_generation(orders, decided_at, hours, network, limits, seed_plans,
-                                 max_rounds=max_rounds, time_limit_s=time_limit_s, tolerance=tolerance)
+                                 max_rounds=max_rounds, time_limit_s=time_limit_s, tolerance=tolerance,
+                                 integer_time_s=integer_time_s)
     return bound
