@@ -35,7 +35,9 @@ lateness against the promise + ¥3 per extra parcel + the customer's time, value
 rate of their choice (fastest ¥0.30/min, any ¥0.03/min, cheapest and pickup 0) + ¥1,000
 per unfilled line. The figures also give money and penalties without the time value. The
 clairvoyant bound is the LP relaxation of the whole day by column generation over the
-same objective (:mod:`o2o.core.routing.bound`).
+same objective (:mod:`o2o.core.routing.bound`). The wave prices stock and capacity with bid
+prices averaged over 3 sampled forecast days (other seeds' orders on the same stock, never
+the actual orders), recomputed every 2 hours (:func:`price_hook`).
 """
 
 from __future__ import annotations
@@ -333,7 +335,7 @@ def run_level(inputs: Inputs, level: str, n_orders: int, seed: int,
 FORECAST_SEED_OFFSET = 1_000_003
 REFRESH_HOURS = 2
 FORECAST_DAYS = 1  # forecast sample size in days of orders; stock and capacity are scaled alike
-FORECAST_SAMPLES = 1  # sampled forecast days whose prices are averaged
+FORECAST_SAMPLES = 3  # sampled forecast days whose prices are averaged
 
 
 def price_hook(inputs: Inputs, level: str, n_orders: int, seed: int, scenario: Scenario,
