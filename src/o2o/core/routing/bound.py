@@ -125,33 +125,32 @@ class _Master:
         self.cols.append(col)
         return True
 
-    def solve(self) -> tuple[float, np.ndarray, dict[tuple[NodeId, SkuId], float], dict[tuple[NodeId, int], float]]:
-        from scipy.optimize import linprog  # imported here: only the benchmark needs the LP
-        from scipy.sparse import csr_array
-
-        n_orders = len(self.hours)
+    def _rows(self) -> list[tuple[str, object, list[tuple[int, int]], float]]:
+        """The stock and capacity rows that some choice of columns could break: (kind, key, entries, limit)."""
         stock_use: dict[tuple[NodeId, SkuId], list[tuple[int, int]]] = {}
         task_use: dict[tuple[NodeId, int], list[tuple[int, int]]] = {}
         for c, col in enumerate(self.cols):
             for key, q in col.stock.items():
                 stock_use.setdefault(key, []).append((c, q))
-            h = self.hours[col.order]
             for node, t in col.tasks.items():
-                task_use.setdefault((node, h), []).append((c, t))
+                task_use.setdefault((node, self.hours[col.order]), []).append((c, t))
         rows: list[tuple[str, object, list[tuple[int, int]], float]] = []
-        for key, entries in stock_use.items():
-            limit = self.limits.stock(key[0], key[1])
-            if _worst(entries, self.cols) > limit:
-                rows.append(("stock", key, entries, limit))
-        for key, entries in task_use.items():
-            limit = self.limits.tasks(key[0], key[1])
-            if _worst(entries, self.cols) > limit:
-                rows.append(("tasks", key, entries, limit))
-        n_cols = len(self.cols)
-        eq = csr_array(
-            (np.ones(n_cols), (np.array([c.order for c in self.cols]), np.arange(n_cols))), shape=(n_orders, n_cols)
-        )
-        cost = np.array([float(c.cost) for c in self.cols])
+        for kind, uses, limit_of in (("stock", stock_use, self.limits.stock), ("tasks", task_use, self.limits.tasks)):
+            for key, entries in uses.items():
+                limit = limit_of(key[0], key[1])  # type: ignore[arg-type]
+                if _worst(entries, self.cols) > limit:
+                    rows.append((kind, key, entries, float(limit)))
+        return rows
+
+    def _matrices(self):  # noqa: ANN202
+        """(order rows = 1, stock and capacity rows <= limits, the rows, costs) as sparse matrices."""
+        from scipy.sparse import csr_array
+
+        n_orders, n_cols = len(self.hours), len(self.cols)
+        eq = csr_array((np.ones(n_cols), (np.array([c.order for c in self.cols]), np.arange(n_cols))),
+                       shape=(n_orders, n_cols))
+        rows = self._rows()
+        ub = None
         if rows:
             r_idx, c_idx, vals = [], [], []
             for r, (_, _, entries, _) in enumerate(rows):
@@ -160,7 +159,16 @@ class _Master:
                     c_idx.append(c)
                     vals.append(float(v))
             ub = csr_array((vals, (r_idx, c_idx)), shape=(len(rows), n_cols))
-            res = linprog(cost, A_ub=ub, b_ub=np.array([float(r[3]) for r in rows]), A_eq=eq,
+        return eq, ub, rows, np.array([float(c.cost) for c in self.cols])
+
+    def solve(self) -> tuple[float, np.ndarray, dict[tuple[NodeId, SkuId], float], dict[tuple[NodeId, int], float]]:
+        """The master LP: its value, the order duals, and the stock and capacity prices (>= 0)."""
+        from scipy.optimize import linprog  # imported here: only the benchmark needs the LP
+
+        eq, ub, rows, cost = self._matrices()
+        n_orders = len(self.hours)
+        if ub is not None:
+            res = linprog(cost, A_ub=ub, b_ub=np.array([r[3] for r in rows]), A_eq=eq,
                           b_eq=np.ones(n_orders), bounds=(0, None), method="highs")
         else:
             res = linprog(cost, A_eq=eq, b_eq=np.ones(n_orders), bounds=(0, None), method="highs")
@@ -184,43 +192,18 @@ class _Master:
         brackets that optimum.
         """
         from scipy.optimize import Bounds, LinearConstraint, milp
-        from scipy.sparse import csr_array, vstack
+        from scipy.sparse import vstack
 
-        n_orders, n_cols = len(self.hours), len(self.cols)
-        eq = csr_array((np.ones(n_cols), (np.array([c.order for c in self.cols]), np.arange(n_cols))),
-                       shape=(n_orders, n_cols))
-        ub, rhs = self._rows_matrix()
+        eq, ub, rows, cost = self._matrices()
+        n_orders = len(self.hours)
+        rhs = np.array([r[3] for r in rows])
         matrix = vstack([eq, ub]) if ub is not None else eq
-        lower = np.concatenate([np.ones(n_orders), np.full(len(rhs), -np.inf)])
+        lower = np.concatenate([np.ones(n_orders), np.full(len(rows), -np.inf)])
         upper = np.concatenate([np.ones(n_orders), rhs])
-        res = milp(c=np.array([float(c.cost) for c in self.cols]), integrality=np.ones(n_cols), bounds=Bounds(0, 1),
+        res = milp(c=cost, integrality=np.ones(len(cost)), bounds=Bounds(0, 1),
                    constraints=LinearConstraint(matrix, lower, upper),
                    options={"time_limit": max(1.0, time_limit_s), "disp": False})
         return float(res.fun) if res.x is not None else None
-
-    def _rows_matrix(self):  # noqa: ANN202
-        from scipy.sparse import csr_array
-
-        stock_use: dict[tuple[NodeId, SkuId], list[tuple[int, int]]] = {}
-        task_use: dict[tuple[NodeId, int], list[tuple[int, int]]] = {}
-        for c, col in enumerate(self.cols):
-            for key, q in col.stock.items():
-                stock_use.setdefault(key, []).append((c, q))
-            for node, t in col.tasks.items():
-                task_use.setdefault((node, self.hours[col.order]), []).append((c, t))
-        r_idx, c_idx, vals, rhs = [], [], [], []
-        for uses, limit_of in ((stock_use, self.limits.stock), (task_use, self.limits.tasks)):
-            for key, entries in uses.items():
-                limit = limit_of(key[0], key[1])  # type: ignore[arg-type]
-                if _worst(entries, self.cols) > limit:
-                    for c, v in entries:
-                        r_idx.append(len(rhs))
-                        c_idx.append(c)
-                        vals.append(float(v))
-                    rhs.append(float(limit))
-        if not rhs:
-            return None, np.zeros(0)
-        return csr_array((vals, (r_idx, c_idx)), shape=(len(rhs), len(self.cols))), np.array(rhs)
 
 
 def _worst(entries: list[tuple[int, int]], cols: list[_Col]) -> int:
