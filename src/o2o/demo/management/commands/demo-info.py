@@ -33,6 +33,9 @@ class Command(BaseCommand):
         out(f"  {'(member)':<15} {'-':<15} {DEMO_MEMBER_TOKEN:<28} {DEMO_MEMBER_NAME}")
         out("")
         out(f'  e.g. curl -H "Authorization: Bearer {DEMO_ACCOUNTS[0].token}" {base}/api/v1/locations')
+        out(f'  结算配送选项 checkout options: curl -H "Authorization: Bearer {DEMO_MEMBER_TOKEN}" '
+            f"-H 'Content-Type: application/json' -d '{{\"lines\": [{{\"sku_id\": 1, \"qty\": 2}}], "
+            f"\"lat\": 31.19, \"lng\": 121.44}}' {base}/api/v1/fulfilment/quote")
         out("")
         out(f"门店 stores {kinds[LocationKind.STORE]}, 中心仓 warehouses {kinds[LocationKind.WAREHOUSE]}, "
             f"前置仓 dark stores {kinds[LocationKind.DARK_STORE]}, SKUs {Sku.objects.count()}, "
