@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from django.conf import settings
 from o2o.catalog.importer import read_cj_catalog
 from o2o.core.geo import LatLng, bd09_to_gcj02, haversine_m, wgs84_to_gcj02
 from o2o.core.routing import Mode, Node, NodeKind
-from o2o.stores.network import demo_network
+from o2o.stores.network import demo_network, pick_capacity
 
 __all__ = ["Basket", "Catalog", "crs_to_gcj02", "derived_network", "demo_nodes", "load_baskets", "load_catalog",
            "load_pois", "load_store_file"]
@@ -73,15 +72,9 @@ def load_store_file(path: Path, crs: str) -> list[tuple[str, LatLng]]:
     return stores
 
 
-def store_capacity(name: str) -> int:
-    """Pick tasks per hour of a store: a deterministic 20..40 from its name (as the demo seed)."""
-    return 20 + zlib.crc32(name.encode()) % 21
-
-
-def _store_node(i: int, name: str, p: LatLng) -> Node:
-    cap = store_capacity(name)
-    return Node(node_id=f"S{i:04d}", name=name, kind=NodeKind.STORE, location=p, capabilities=STORE_MODES,
-                delivery_radius_m=3000.0, capacity=cap, pick_rate_per_hour=float(cap))
+def _store_node(node_id: str, name: str, p: LatLng, capacity: int, radius_m: float = 3000.0) -> Node:
+    return Node(node_id=node_id, name=name, kind=NodeKind.STORE, location=p, capabilities=STORE_MODES,
+                delivery_radius_m=radius_m, capacity=capacity, pick_rate_per_hour=float(capacity))
 
 
 def _warehouse(node_id: str, name: str, p: LatLng) -> Node:
@@ -97,18 +90,15 @@ def _dark_store(node_id: str, name: str, p: LatLng) -> Node:
 def demo_nodes(data_dir: Path | None = None) -> list[Node]:
     """The demo network (stock-less): its stores, warehouses and dark store as routing nodes."""
     nodes: list[Node] = []
-    for i, spec in enumerate(demo_network(data_dir).locations, start=1):
+    for spec in demo_network(data_dir).locations:
         p = LatLng(spec.lat, spec.lng)
         if spec.kind == NodeKind.WAREHOUSE.value:
             nodes.append(_warehouse(spec.code, spec.name, p))
         elif spec.kind == NodeKind.DARK_STORE.value:
             nodes.append(_dark_store(spec.code, spec.name, p))
         else:
-            node = _store_node(i, spec.name, p)
-            cap = spec.pick_capacity_per_hour
-            nodes.append(Node(node_id=spec.code, name=node.name, kind=node.kind, location=p,
-                              capabilities=node.capabilities, delivery_radius_m=float(spec.delivery_radius_m),
-                              capacity=cap, pick_rate_per_hour=float(cap)))
+            nodes.append(_store_node(spec.code, spec.name, p, spec.pick_capacity_per_hour,
+                                     float(spec.delivery_radius_m)))
     return nodes
 
 
@@ -129,7 +119,8 @@ def _two_means(points: list[LatLng]) -> list[LatLng]:
 
 def derived_network(stores: list[tuple[str, LatLng]]) -> list[Node]:
     """Stores of a file plus two warehouses (2-means centres) and a dark store (densest store)."""
-    nodes = [_store_node(i, name, p) for i, (name, p) in enumerate(stores, start=1)]
+    # Pick capacity: the demo seed's deterministic 20..40 an hour, keyed by the store's name.
+    nodes = [_store_node(f"S{i:04d}", name, p, pick_capacity(name)) for i, (name, p) in enumerate(stores, start=1)]
     points = [p for _, p in stores]
     for k, centre in enumerate(_two_means(points), start=1):
         nodes.append(_warehouse(f"WH{k:03d}", f"中心仓 {k} warehouse {k}", centre))

@@ -42,6 +42,7 @@ the actual orders), recomputed every 2 hours (:func:`price_hook`).
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import statistics
@@ -123,18 +124,10 @@ def _customer_sampler(inputs: Inputs, rng: random.Random) -> Callable[[], LatLng
 
     if inputs.pois is not None:
         points = [p for p, _ in inputs.pois]
-        cum = list(_accumulate(w for _, w in inputs.pois))
+        cum = list(itertools.accumulate(w for _, w in inputs.pois))
         return lambda: jitter(rng.choices(points, cum_weights=cum)[0], 150.0)
     stores = [n.location for n in inputs.nodes if n.kind is NodeKind.STORE]
     return lambda: jitter(rng.choice(stores), 3000.0)
-
-
-def _accumulate(values) -> list[int]:  # noqa: ANN001
-    total, out = 0, []
-    for v in values:
-        total += v
-        out.append(total)
-    return out
 
 
 def carry_probability(rank: int, n_skus: int, head_share: float) -> float:
