@@ -18,6 +18,8 @@ from o2o.common.errors import ApiError
 from o2o.fulfilment.api import router as fulfilment_router
 from o2o.inventory.api import router as inventory_router
 from o2o.inventory.pos_api import router as pos_router
+from o2o.orders.api.cart import router as cart_router
+from o2o.orders.api.orders import router as orders_router
 from o2o.stores.api import router as stores_router
 
 log = logging.getLogger("o2o.api")
@@ -121,3 +123,5 @@ api.add_router("/locations", stores_router)
 api.add_router("/inventory", inventory_router)
 api.add_router("/pos", pos_router)
 api.add_router("/fulfilment", fulfilment_router)
+api.add_router("/", cart_router)
+api.add_router("/orders", orders_router)

@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "o2o.catalog",
     "o2o.inventory",
     "o2o.fulfilment",
+    "o2o.outbox",
+    "o2o.orders",
     "o2o.demo",
     "o2o.config",
 ]

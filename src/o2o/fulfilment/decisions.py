@@ -28,6 +28,7 @@ from o2o.fulfilment import clock
 from o2o.fulfilment.models import RoutedShipment, RoutingDecision, ShipmentStatus, Trigger
 from o2o.fulfilment.network import Snapshot, load_basket, load_network
 from o2o.fulfilment.quotes import CannotFill, check_pickup_location, complete, destination
+from o2o.fulfilment.signals import shipment_rerouted
 from o2o.inventory.ledger import Who
 from o2o.inventory.reservations import reservation_create
 from o2o.inventory.validation import Line
@@ -110,6 +111,8 @@ def record(*, order: Order, plan: Plan, snap: Snapshot, trigger: str, who: Who, 
             status=ShipmentStatus.RESERVED, cost_fen=max(0, s.cost.total_fen),
             lines=[{"sku_id": ln.sku_id, "qty": ln.qty, "weight_g": ln.weight_g} for ln in s.lines],
             eta_earliest=s.eta.earliest, eta_latest=s.eta.latest, created_at=snap.now)
+    if source_shipment is not None:
+        shipment_rerouted.send(sender=RoutingDecision, decision=decision, source_shipment=source_shipment)
     return decision
 
 

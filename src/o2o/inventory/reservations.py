@@ -164,3 +164,13 @@ def reservations_release_expired(*, now: datetime | None = None, limit: int = 50
                 # One broken reservation must not stop every other one from expiring.
                 log.exception("could not expire reservation %s", pk)
     return done
+
+
+def reservation_extend(*, reservation_id: int, expires_at: datetime) -> bool:
+    """Hold an active reservation until ``expires_at`` (a paid order waits for its pick, a ready
+    pickup for its customer). Never shortens a hold; False when it is no longer active."""
+    if expires_at > timezone.now() + timedelta(days=30):
+        raise InvalidInput("预占最长 30 天 A hold lasts at most 30 days", details={"expires_at": expires_at.isoformat()})
+    return bool(Reservation.objects.filter(pk=reservation_id, status=ReservationStatus.ACTIVE,
+                                           expires_at__lt=expires_at).update(expires_at=expires_at)
+                or Reservation.objects.filter(pk=reservation_id, status=ReservationStatus.ACTIVE).exists())

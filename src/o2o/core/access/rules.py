@@ -58,19 +58,25 @@ class Perm(StrEnum):
     STOCK_TRANSFER = "stock.transfer"
     POS_SYNC = "pos.sync"
     LEDGER_VIEW = "ledger.view"
+    ORDER_VIEW = "order.view"
+    ORDER_FULFIL = "order.fulfil"  # pick, pack, mark ready, hand over, verify pickup codes
+    ORDER_CANCEL = "order.cancel"
+    RETURN_ACCEPT = "return.accept"  # take back goods at the counter, refund a return
 
 
 _STORE_OPS = {
     Perm.CATALOG_VIEW, Perm.LOCATION_VIEW, Perm.STOCK_VIEW, Perm.STOCK_RECEIVE, Perm.STOCK_ADJUST,
     Perm.STOCK_RESERVE, Perm.STOCK_TRANSFER, Perm.POS_SYNC, Perm.LEDGER_VIEW,
+    Perm.ORDER_VIEW, Perm.ORDER_FULFIL, Perm.RETURN_ACCEPT,
 }
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.HQ_ADMIN: frozenset(Perm),
-    Role.REGION_MANAGER: frozenset(_STORE_OPS),
-    Role.STORE_MANAGER: frozenset(_STORE_OPS),
+    Role.REGION_MANAGER: frozenset(_STORE_OPS | {Perm.ORDER_CANCEL}),
+    Role.STORE_MANAGER: frozenset(_STORE_OPS | {Perm.ORDER_CANCEL}),
     Role.CLERK: frozenset(_STORE_OPS - {Perm.STOCK_ADJUST}),
-    Role.CUSTOMER_SERVICE: frozenset({Perm.CATALOG_VIEW, Perm.LOCATION_VIEW, Perm.STOCK_VIEW}),
+    Role.CUSTOMER_SERVICE: frozenset({Perm.CATALOG_VIEW, Perm.LOCATION_VIEW, Perm.STOCK_VIEW, Perm.ORDER_VIEW,
+                                      Perm.ORDER_CANCEL, Perm.RETURN_ACCEPT}),
     Role.MARKETING: frozenset({Perm.CATALOG_VIEW, Perm.LOCATION_VIEW, Perm.STOCK_VIEW}),
 }
 

@@ -1,0 +1,1 @@
+"""Adapters to the outside world (payments, couriers, notifications), each with a local simulator."""

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class OrdersConfig(AppConfig):
+    name = "o2o.orders"
+    label = "orders"
+    verbose_name = "订单中心 Order center"
+
+    def ready(self) -> None:
+        # An order follows the re-routes of its shipments, inside the re-route's transaction.
+        from o2o.fulfilment.signals import shipment_rerouted
+        from o2o.orders.reroutes import on_shipment_rerouted
+
+        shipment_rerouted.connect(on_shipment_rerouted, dispatch_uid="orders.follow_reroute")
