@@ -19,7 +19,12 @@ from o2o.fulfilment.api import router as fulfilment_router
 from o2o.inventory.api import router as inventory_router
 from o2o.inventory.pos_api import router as pos_router
 from o2o.orders.api.cart import router as cart_router
+from o2o.orders.api.delivery import router as delivery_router
 from o2o.orders.api.orders import router as orders_router
+from o2o.orders.api.payments import router as payments_router
+from o2o.orders.api.pos import router as pos_orders_router
+from o2o.orders.api.returns import router as returns_router
+from o2o.orders.api.store import router as store_router
 from o2o.stores.api import router as stores_router
 
 log = logging.getLogger("o2o.api")
@@ -125,3 +130,8 @@ api.add_router("/pos", pos_router)
 api.add_router("/fulfilment", fulfilment_router)
 api.add_router("/", cart_router)
 api.add_router("/orders", orders_router)
+api.add_router("/payments", payments_router)
+api.add_router("/store", store_router)
+api.add_router("/delivery", delivery_router)
+api.add_router("/returns", returns_router)
+api.add_router("/pos/orders", pos_orders_router)

@@ -12,3 +12,7 @@ class OrdersConfig(AppConfig):
         from o2o.orders.reroutes import on_shipment_rerouted
 
         shipment_rerouted.connect(on_shipment_rerouted, dispatch_uid="orders.follow_reroute")
+        # Refunds go through the payment gateways.
+        from o2o.orders.payments import install
+
+        install()

@@ -39,9 +39,10 @@ CANCELLABLE_SHIPMENTS = {SS.PENDING, SS.ALLOCATED, SS.PICKING, SS.READY_FOR_PICK
 # What a member may cancel themselves: before the store starts picking.
 MEMBER_CANCELLABLE = {S.PENDING_PAYMENT, S.PAID, S.ALLOCATED}
 
-# The refund hook, set by the payments module (it sits beside this one and needs the gateways):
-# refund(order, amount_fen, reason, by) in the caller's transaction.
-Refunder = Callable[[Order, int, str, By], object]
+# The refund hook, set by the payments module at start-up (``OrdersConfig.ready``; it needs the
+# gateways): refunder(order, amount_fen, reason, by, order_return) in the caller's transaction,
+# order row locked.
+Refunder = Callable[..., object]
 _refunder: list[Refunder] = []
 
 
@@ -49,12 +50,13 @@ def set_refunder(fn: Refunder) -> None:
     _refunder[:] = [fn]
 
 
-def _refund(order: Order, amount_fen: int, reason: str, by: By) -> None:
+def refund(order: Order, amount_fen: int, reason: str, by: By, *, order_return: object = None) -> None:
+    """Return ``amount_fen`` of what the order paid (caller's transaction, order row locked)."""
     if amount_fen <= 0:
         return
     if not _refunder:
         raise Conflict("退款服务未配置 No refund service configured", code="refunds_unavailable")
-    _refunder[0](order, amount_fen, reason, by)
+    _refunder[0](order, amount_fen, reason, by, order_return=order_return)
 
 
 def paid_hold_s() -> int:
@@ -111,7 +113,7 @@ def order_cancel(*, order_id: int, by: By, reason: str, member_id: int | None = 
         for s in open_:
             release_shipment(s, SS.CANCELLED, by=by, reason=f"订单取消 order cancelled: {reason}", now=now)
         PickupCode.objects.filter(shipment__order=order, status=CodeStatus.LIVE).update(status=CodeStatus.VOID)
-        _refund(order, order.paid_fen - order.refunded_fen, f"订单取消 order cancelled: {reason}", by)
+        refund(order, order.paid_fen - order.refunded_fen, f"订单取消 order cancelled: {reason}", by)
         return order
 
 
