@@ -9,7 +9,7 @@ WITH_PG := $(PY) scripts/with_postgres.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup demo serve seed test test-unit test-sqlite test-pg lint openapi openapi-check bench-inventory bench-spatial bench-routing clean
+.PHONY: setup demo serve seed test test-unit test-sqlite test-pg lint openapi openapi-check bench-inventory bench-spatial bench-routing bench-orders clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ openapi-check: setup
 
 bench-inventory: setup
 	$(WITH_PG) --db o2o_bench -- $(PY) bench/inventory.py
+
+## make bench-orders: the app under gunicorn on PostgreSQL, 32 HTTP clients placing and paying orders for 60 s
+bench-orders: setup
+	$(WITH_PG) --db o2o_bench_orders -- $(PY) bench/orders.py
 
 bench-spatial: setup
 	$(PY) bench/bench_spatial.py

@@ -113,6 +113,8 @@ def order_cancel(*, order_id: int, by: By, reason: str, member_id: int | None = 
         for s in open_:
             release_shipment(s, SS.CANCELLED, by=by, reason=f"订单取消 order cancelled: {reason}", now=now)
         PickupCode.objects.filter(shipment__order=order, status=CodeStatus.LIVE).update(status=CodeStatus.VOID)
+        # An open trade is closed here; one the customer pays anyway is refunded as a late payment.
+        Payment.objects.filter(order=order, status=PaymentStatus.CREATED).update(status=PaymentStatus.CLOSED)
         refund(order, order.paid_fen - order.refunded_fen, f"订单取消 order cancelled: {reason}", by)
         return order
 

@@ -35,6 +35,7 @@ TIMEOUT = 20
 
 def _someone_waits_on_a_lock() -> bool:
     with connection.cursor() as cur:
+        cur.execute("SELECT pg_stat_clear_snapshot()")  # else a transaction sees one frozen snapshot
         cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                     "AND wait_event_type = 'Lock'")
         return cur.fetchone()[0] > 0
