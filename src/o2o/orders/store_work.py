@@ -1,0 +1,238 @@
+"""The store's work on online orders: start picking, mark ready (pickup / courier / express), reject;
+the store's work queue and its alerts.
+
+Each service is one transaction that locks the order row first (``locks``), then follows the
+cross-app lock order (routed shipment -> reservation and stock -> order shipment). ``by`` is
+the staff member, recorded in the order's history and the inventory ledger.
+
+* ``shipment_start_picking``: ``allocated -> picking`` (optional: "ready" may skip it).
+* ``shipment_mark_ready``: pickup -> ``ready_for_pickup`` with a pickup code and deadline
+  (the reservation is held until a day after it); same city -> ``awaiting_courier`` and a
+  courier is booked (``delivery.dispatch_for``); express -> ``shipped`` with its tracking
+  number, and the goods leave the store's stock.
+* ``shipment_reject``: the store cannot fill it (or picking came up short): the routing
+  engine moves its lines to other stores (``fulfilment.reroute``); only before picking ended.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from o2o.common.errors import Conflict, InvalidInput, NotFound
+from o2o.core.orders import IllegalTransition, check_shipment
+from o2o.core.orders import ShipmentMode as M
+from o2o.core.orders import ShipmentStatus as SS
+from o2o.fulfilment import reroute
+from o2o.fulfilment.handover import routed_shipment_fulfil
+from o2o.fulfilment.models import RoutedShipment, RoutingDecision
+from o2o.inventory.reservations import reservation_extend
+from o2o.orders import delivery, history, pickup
+from o2o.orders.actors import By
+from o2o.orders.locks import lock_order
+from o2o.orders.models import DeliveryAlert, EventKind, Order, OrderLine, Shipment, ShipmentStatus
+from o2o.orders.selectors import mask_phone
+
+TO_PICK = (ShipmentStatus.ALLOCATED, ShipmentStatus.PICKING)
+WITH_COURIER = (ShipmentStatus.AWAITING_COURIER, ShipmentStatus.OUT_FOR_DELIVERY)
+QUEUE_STATUSES = (*TO_PICK, ShipmentStatus.READY_FOR_PICKUP, *WITH_COURIER)
+READY_TARGET = {M.PICKUP: SS.READY_FOR_PICKUP, M.SAME_CITY: SS.AWAITING_COURIER, M.EXPRESS: SS.SHIPPED}
+
+
+def shipment_find(shipment_id: int) -> Shipment:
+    s = Shipment.objects.select_related("location").filter(pk=shipment_id).first()
+    if s is None:
+        raise NotFound("发货单不存在 Unknown shipment", code="unknown_shipment", details={"shipment_id": shipment_id})
+    return s
+
+
+def _locked(shipment_id: int) -> tuple[Order, Shipment]:
+    """Lock the shipment's order, then read the shipment fresh."""
+    order = lock_order(shipment_find(shipment_id).order_id)
+    return order, shipment_find(shipment_id)
+
+
+def _check(shipment: Shipment, target: SS) -> None:
+    try:
+        check_shipment(M(shipment.mode), SS(shipment.status), target)
+    except IllegalTransition as exc:
+        raise history.illegal(exc, shipment_id=shipment.pk, mode=shipment.mode) from None
+
+
+def shipment_start_picking(shipment_id: int, by: By, *, now: datetime | None = None) -> Shipment:
+    """``allocated -> picking``; the order follows."""
+    with transaction.atomic():
+        _, s = _locked(shipment_id)
+        return history.shipment_move(s, SS.PICKING, by=by, now=now, reason="开始拣货 picking started")
+
+
+def shipment_mark_ready(shipment_id: int, by: By, tracking_no: str = "", *, now: datetime | None = None) -> Shipment:
+    """Packed: ready for pickup / awaiting a courier / shipped (see the module docstring)."""
+    now = now or timezone.now()
+    tracking_no = (tracking_no or "").strip()
+    with transaction.atomic():
+        order, s = _locked(shipment_id)
+        target = READY_TARGET.get(M(s.mode))
+        if target is None:
+            raise Conflict("门店现场订单无需备货 A counter sale has nothing to prepare", code="illegal_transition",
+                           details={"shipment_id": s.pk, "mode": s.mode})
+        _check(s, target)
+        if target is SS.READY_FOR_PICKUP:
+            deadline = now + timedelta(hours=pickup.hold_hours())
+            reservation_id = _reservation_id(s)
+            if reservation_id is not None:  # hold the goods a day past the deadline (the sweep runs first)
+                reservation_extend(reservation_id=reservation_id, expires_at=deadline + timedelta(days=1))
+            history.shipment_move(s, target, by=by, now=now, reason="已备好，待顾客自提 ready for pickup",
+                                  ready_at=now, pickup_deadline=deadline)
+            pickup.code_issue(s, now)
+        elif target is SS.AWAITING_COURIER:
+            history.shipment_move(s, target, by=by, now=now, reason="已打包，等待骑手 packed; booking a courier",
+                                  ready_at=now)
+            delivery.dispatch_for(s, by=by)
+        else:
+            if not tracking_no:
+                raise InvalidInput("快递发货需要运单号 An express parcel needs its tracking number",
+                                   code="tracking_no_required", details={"shipment_id": s.pk})
+            if s.routed_id is not None:
+                routed_shipment_fulfil(routed_id=s.routed_id, who=by.who,
+                                       reason=f"快递发货 shipped {tracking_no}: {order.number}")
+            history.shipment_move(s, target, by=by, now=now, reason=f"已交快递 handed to the carrier: {tracking_no}",
+                                  ready_at=now, handed_over_at=now, tracking_no=tracking_no[:64])
+        return s
+
+
+def _reservation_id(s: Shipment) -> int | None:
+    if s.routed_id is None:
+        return None
+    return RoutedShipment.objects.filter(pk=s.routed_id).values_list("reservation_id", flat=True).first()
+
+
+def shipment_reject(shipment_id: int, by: By, reason: str, short: bool = False, *,
+                    now: datetime | None = None) -> tuple[Shipment, RoutingDecision]:
+    """The store will not (or, ``short``, cannot) fill it: re-route its lines to other stores.
+
+    The old shipment becomes ``rerouted`` and the new decision's shipments join the order
+    (``reroutes``, in this transaction); then the order follows its shipments. Lines that no
+    other store can take are refunded; when nothing is left the order is cancelled and
+    refunded whole (``pickup.refund_dropped``). A pickup order cannot move to another store
+    (the customer chose this one), so rejecting it cancels and refunds it.
+    """
+    now = now or timezone.now()
+    why = f"拣货缺货 short at picking: {reason}" if short else f"门店拒单 store rejected: {reason}"
+    with transaction.atomic():
+        order, s = _locked(shipment_id)
+        if s.status not in TO_PICK:
+            raise Conflict("只能在拣货完成前拒单 Only a paid shipment not yet packed can be rejected",
+                           code="illegal_transition",
+                           details={"kind": "shipment", "from": s.status, "to": SS.REROUTED.value,
+                                    "shipment_id": s.pk, "mode": s.mode})
+        _check(s, SS.REROUTED)
+        if s.routed_id is None:
+            raise Conflict("该发货单无法改派 This shipment was not routed; it cannot be re-routed",
+                           code="not_routed", details={"shipment_id": s.pk})
+        decision = reroute.shipment_reject(shipment_id=s.routed_id, reason=why[:200], who=by.who)
+        s.refresh_from_db()
+        order.refresh_from_db()
+        history.log(order, by=by, kind=EventKind.NOTE, shipment=s, at=now, reason=why)
+        # Lines no other store can take are refunded (all of them: the order is cancelled).
+        unfilled = pickup.units_of(decision.plan.get("unfilled") or [])
+        pickup.refund_dropped(order, unfilled, by=by, reason=why, now=now)
+        return s, decision
+
+
+# --- the work queue ----------------------------------------------------------------------------
+
+def _names(order_ids: set[int]) -> dict[tuple[int, int], str]:
+    return {(o, sku): name for o, sku, name in
+            OrderLine.objects.filter(order_id__in=order_ids).values_list("order_id", "sku_id", "name")}
+
+
+def promise_of(s: Shipment) -> datetime | None:
+    """What the store is measured against: the pickup deadline once ready, else the promised latest ETA."""
+    return s.pickup_deadline if s.status == ShipmentStatus.READY_FOR_PICKUP else s.eta_latest
+
+
+def store_shipment_dict(s: Shipment, *, now: datetime, names: dict[tuple[int, int], str] | None = None,
+                        order: Order | None = None) -> dict[str, Any]:
+    """A shipment as the store sees it: the order's number and contact (masked), lines, the timer."""
+    order = order or s.order
+    names = names if names is not None else _names({s.order_id})
+    promise = promise_of(s)
+    left = None if promise is None else int((promise - now).total_seconds() // 60)
+
+    def local(at: datetime | None) -> datetime | None:
+        return timezone.localtime(at) if at is not None else None
+
+    return {
+        "id": s.pk, "order_id": order.pk, "order_number": order.number, "order_status": order.status,
+        "location_id": s.location_id, "location_name": s.location.name, "mode": s.mode, "status": s.status,
+        "lines": [{"sku_id": ln["sku_id"], "qty": ln["qty"], "name": names.get((s.order_id, ln["sku_id"]), "")}
+                  for ln in s.lines],
+        "courier": s.courier, "tracking_no": s.tracking_no, "contact_name": order.contact_name,
+        "contact_phone": mask_phone(order.contact_phone),
+        "eta_earliest": local(s.eta_earliest), "eta_latest": local(s.eta_latest),
+        "pickup_deadline": local(s.pickup_deadline), "ready_at": local(s.ready_at),
+        "handed_over_at": local(s.handed_over_at), "completed_at": local(s.completed_at),
+        "promise_at": local(promise), "minutes_left": left, "late": promise is not None and promise < now,
+    }
+
+
+def alert_dict(a: DeliveryAlert) -> dict[str, Any]:
+    return {"id": a.pk, "shipment_id": a.shipment_id, "order_id": a.shipment.order_id,
+            "order_number": a.shipment.order.number, "location_id": a.location_id, "kind": a.kind,
+            "message": a.message, "created_at": timezone.localtime(a.created_at),
+            "resolved_at": timezone.localtime(a.resolved_at) if a.resolved_at else None,
+            "resolved_by": a.resolved_by_id}
+
+
+def alerts_list(location_id: int, *, open_only: bool = True, limit: int = 200) -> list[dict[str, Any]]:
+    qs = DeliveryAlert.objects.filter(location_id=location_id).select_related("shipment__order")
+    if open_only:
+        qs = qs.filter(resolved_at__isnull=True)
+    return [alert_dict(a) for a in qs.order_by("-created_at", "-pk")[:limit]]
+
+
+def store_queue(location_id: int, statuses: list[str] | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """The store's open shipments, most urgent first, grouped by what the staff do next, and its open alerts."""
+    now = now or timezone.now()
+    wanted = [s for s in QUEUE_STATUSES if statuses is None or s in statuses]
+    shipments = list(Shipment.objects.filter(location_id=location_id, status__in=wanted)
+                     .select_related("order", "location"))
+    names = _names({s.order_id for s in shipments})
+    far = now + timedelta(days=3650)
+    shipments.sort(key=lambda s: (promise_of(s) or far, s.pk))
+    items = [store_shipment_dict(s, now=now, names=names) for s in shipments]
+    groups: dict[str, list[dict[str, Any]]] = {"to_pick": [], "ready_for_pickup": [], "with_courier": []}
+    for item in items:
+        key = ("to_pick" if item["status"] in TO_PICK else
+               "ready_for_pickup" if item["status"] == ShipmentStatus.READY_FOR_PICKUP else "with_courier")
+        groups[key].append(item)
+    return {"location_id": location_id, "now": timezone.localtime(now), **groups,
+            "late": sum(1 for i in items if i["late"]), "alerts": alerts_list(location_id)}
+
+
+def alert_find(alert_id: int) -> DeliveryAlert:
+    a = DeliveryAlert.objects.select_related("shipment__order").filter(pk=alert_id).first()
+    if a is None:
+        raise NotFound("异常不存在 Unknown alert", code="unknown_alert", details={"alert_id": alert_id})
+    return a
+
+
+def alert_resolve(alert_id: int, *, by: By, now: datetime | None = None) -> DeliveryAlert:
+    """Mark an open alert resolved, once (a conditional UPDATE; 409 ``already_resolved`` after that)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        won = DeliveryAlert.objects.filter(Q(pk=alert_id), Q(resolved_at__isnull=True)).update(
+            resolved_at=now, resolved_by_id=by.user_id)
+        a = alert_find(alert_id)
+        if not won:
+            raise Conflict("该异常已处理 The alert was already resolved", code="already_resolved",
+                           details={"alert_id": a.pk, "resolved_at": timezone.localtime(a.resolved_at).isoformat(),
+                                    "resolved_by": a.resolved_by_id})
+        history.log(a.shipment.order, by=by, kind=EventKind.NOTE, shipment=a.shipment, at=now,
+                    reason=f"已处理异常 resolved alert #{a.pk} ({a.kind})")
+        return a
