@@ -134,4 +134,23 @@ O2O = {
     "PICKUP_REACH_M": 10_000,
     # Largest number of lines in one availability or reservation request.
     "MAX_BASKET_LINES": 100,
+    # --- orders (docs/orders.md and the pages it links) ---
+    # Unpaid orders hold their stock this long, then `o2o expire-orders` puts it back.
+    "ORDER_PAYMENT_WINDOW_S": 15 * 60,
+    # A paid order's holds last this long (until the store picks).
+    "ORDER_PAID_HOLD_S": 7 * 24 * 3600,
+    # What the customer pays for delivery (fen); free from `free_over_fen` of goods.
+    "DELIVERY_FEES": {"pickup": 0, "same_city": 600, "express": 1000, "free_over_fen": 9900},
+    # Discount steps of the checkout (dotted paths of o2o.core.orders.PricingStep classes).
+    "PRICING_STEPS": [],
+    # Pickup: how long a ready order waits, and what happens after ("cancel" refunds, "keep" alerts).
+    "PICKUP_HOLD_HOURS": 72,
+    "PICKUP_EXPIRED_POLICY": "cancel",
+    "PICKUP_MAX_FAILURES_PER_HOUR": 20,
+    # Payment gateways: "sandbox" (local simulators, shared test keys) or "production" (env, docs/payments.md).
+    "PAYMENTS": {"mode": os.environ.get("O2O_PAYMENTS_MODE", "sandbox")},
+    # Couriers: "simulator" or "production" (env, docs/delivery.md); the order tried on (re-)dispatch.
+    "COURIERS": {"mode": os.environ.get("O2O_COURIERS_MODE", "simulator"), "order": ["dada", "sf", "own"]},
+    # Handlers of the transactional outbox's events.
+    "OUTBOX_HANDLERS": ["o2o.outbox.handlers.log_event"],
 }

@@ -110,7 +110,11 @@ def order_cancel(*, order_id: int, by: By, reason: str, member_id: int | None = 
                            code="goods_left_store", details={"order_id": order.pk, "shipment_ids": gone})
         history.order_move(order, S.CANCELLED, by=by, reason=reason, now=now, cancelled_at=now,
                            cancel_reason=reason[:200])
+        from o2o.orders.delivery import tasks_cancel  # noqa: PLC0415 - delivery imports this module
+
         for s in open_:
+            if s.status == SS.AWAITING_COURIER:  # call the rider off (after the commit)
+                tasks_cancel(s, by=by, reason=f"订单取消 order cancelled: {reason}", now=now)
             release_shipment(s, SS.CANCELLED, by=by, reason=f"订单取消 order cancelled: {reason}", now=now)
         PickupCode.objects.filter(shipment__order=order, status=CodeStatus.LIVE).update(status=CodeStatus.VOID)
         # An open trade is closed here; one the customer pays anyway is refunded as a late payment.

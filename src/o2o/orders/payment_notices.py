@@ -5,7 +5,7 @@
 * not provably from the provider (:class:`BadSignature`) or unreadable (:class:`MalformedNotice`):
   a ``rejected`` PaymentNotice row, a failure ack, nothing else changes;
 * authentic but nothing to act on (:class:`IgnorableNotice`, e.g. Alipay ``WAIT_BUYER_PAY``):
-  a success ack (recorded as ``duplicate``, detail ``ignored``) so the provider stops retrying;
+  a success ack (recorded as ``ignored``) so the provider stops retrying;
 * otherwise one transaction: order row lock first, then the payment row, then
   :func:`apply_locked`. The partial UNIQUE index on ``(provider, notify_id)`` for applied
   outcomes is the backstop: a second delivery that slipped past the checks rolls back.
@@ -76,7 +76,7 @@ def notice_handle(provider: str, headers: Any, body: bytes, *, now: datetime | N
     try:
         notice = gateway.parse_notice(headers, body, now=now)
     except IgnorableNotice as exc:
-        _record(provider, NoticeOutcome.DUPLICATE, f"ignored: {exc.message}", raw=_raw_request(headers, body), now=now)
+        _record(provider, NoticeOutcome.IGNORED, exc.message, raw=_raw_request(headers, body), now=now)
         return NoticeResult(NoticeOutcome.DUPLICATE, gateway.notice_ack(True), detail=exc.message)
     except (BadSignature, MalformedNotice) as exc:
         log.warning("%s notice rejected: %s", provider, exc.message)

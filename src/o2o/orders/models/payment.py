@@ -58,6 +58,7 @@ class NoticeOutcome(models.TextChoices):
     UNKNOWN_PAYMENT = "unknown_payment", "无此支付 unknown payment"
     REJECTED = "rejected", "验签失败 rejected"
     CLOSED = "closed", "已关闭 closed"
+    IGNORED = "ignored", "无需处理 nothing to do"
 
 
 class PaymentNotice(models.Model):

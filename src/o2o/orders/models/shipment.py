@@ -113,6 +113,9 @@ class VerifyResult(models.TextChoices):
     NOT_READY = "not_ready", "未备好 not ready"
     USED = "used", "已核销 already used"
     EXPIRED = "expired", "已过期 expired"
+    BAD_SIGNATURE = "bad_signature", "二维码签名无效 bad QR signature"
+    THROTTLED = "throttled", "失败过多被限制 throttled"
+    FORBIDDEN = "forbidden", "非本店员工 staff of another store"
 
 
 class PickupVerification(models.Model):
