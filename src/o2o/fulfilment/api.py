@@ -19,9 +19,11 @@ from django.http import HttpRequest
 from ninja import Header, Query, Router
 
 from o2o.accounts.permissions import actor_of, require, visible_location_ids
+from o2o.common.errors import Conflict
 from o2o.core.access import Actor, ActorKind, Perm
 from o2o.fulfilment import decisions, quotes, reroute, selectors
 from o2o.fulfilment.models import RoutingDecision
+from o2o.fulfilment.ownership import owner_of
 from o2o.fulfilment.schemas import (
     DecisionIn,
     DecisionOut,
@@ -102,6 +104,11 @@ def decision_get(request: HttpRequest, decision_id: int):
 def shipment_reject(request: HttpRequest, shipment_id: int, body: RejectIn, idempotency_key: str | None = IdemKey):
     shipment = reroute.get_shipment(shipment_id)
     who = _who(require(request, Perm.STOCK_RESERVE, location=shipment.location_id))
+    owner = owner_of(shipment.pk)
+    if owner is not None:  # an order's shipment: its store rejects it through the order center
+        raise Conflict("这是订单的发货单，请在门店工作台拒单 This shipment belongs to an order; "
+                       "reject it with POST /api/v1/store/shipments/{id}/reject", code="owned_shipment",
+                       details={"routed_shipment_id": shipment.pk, "owner": owner.name})
     visible = visible_location_ids(request, Perm.STOCK_VIEW)  # the answer shows what GET would
     reason = body.reason
 

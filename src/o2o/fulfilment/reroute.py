@@ -35,6 +35,7 @@ from o2o.fulfilment import clock
 from o2o.fulfilment.decisions import inputs_json, record
 from o2o.fulfilment.models import RoutedShipment, RoutingDecision, ShipmentStatus, Trigger
 from o2o.fulfilment.network import load_network
+from o2o.fulfilment.ownership import owner_of
 from o2o.inventory.errors import InsufficientStock
 from o2o.inventory.ledger import Who
 from o2o.inventory.models import ReservationStatus
@@ -140,6 +141,8 @@ def shipment_reroute_short(shipment_id: int, *, now: datetime | None = None) -> 
 def reroute_shorted(reservation_ids: Iterable[int] | None = None, *, limit: int = 500) -> list[int]:
     """Re-route open shipments whose reservation is shorted (those named, or all); the new decisions' ids.
 
+    A shipment an app owns (an order's, ``ownership``) is handed to its owner instead.
+
     Each shipment in its own transaction; one that fails is logged and left for the next sweep.
     """
     qs = RoutedShipment.objects.filter(status=ShipmentStatus.RESERVED, reservation__status=ReservationStatus.SHORTED,
@@ -148,12 +151,13 @@ def reroute_shorted(reservation_ids: Iterable[int] | None = None, *, limit: int 
         qs = qs.filter(reservation_id__in=list(reservation_ids))
     done: list[int] = []
     for pk in list(qs.values_list("pk", flat=True)[:limit]):
+        owner = owner_of(pk)
         try:
-            d = shipment_reroute_short(pk)
+            d = owner.reroute_short(pk) if owner is not None else shipment_reroute_short(pk)
         except (ApiError, DatabaseError):
             log.exception("could not re-route shorted shipment %s", pk)
             continue
-        if d is not None:
+        if isinstance(d, RoutingDecision):
             done.append(d.pk)
     return done
 

@@ -3,7 +3,9 @@
 The same key with the same body returns the first response (status and body) and does
 nothing again; the same key with a different body is a 409. The first response is stored
 in the same transaction as the work, so a response is stored if and only if the work
-committed. Client errors (4xx ``ApiError``) are stored too, as Stripe does. Records are
+committed. Client errors (4xx ``ApiError``) are stored too, as Stripe does, except answers
+that only say "try again" (5xx, and ``TRANSIENT_CODES`` such as a lost race or a payment
+provider that did not answer). Records are
 kept at least 24 h (``o2o purge-idempotency`` removes older ones).
 """
 
@@ -21,6 +23,10 @@ from o2o.common.errors import ApiError, Conflict
 from o2o.inventory.models import IdempotencyRecord
 
 KEEP_HOURS = 24
+# Answers that say "try again", not "this request is wrong": they are not stored under the key,
+# so a retry with the same key does the work instead of replaying the failure for 24 hours.
+TRANSIENT_CODES = frozenset({"retry", "order_changed", "shipment_changed", "payment_provider_error",
+                             "payments_unavailable", "payments_unconfigured", "courier_unavailable"})
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,8 @@ def run_idempotent(*, operation: str, key: str | None, payload: Any,
                     IdempotencyRecord.objects.create(operation=operation, key=key, request_hash=digest,
                                                      status_code=status, response=body)
                     return Outcome(status, body)
+            if error.status >= 500 or error.code in TRANSIENT_CODES:
+                raise error  # a passing condition: the same key may be sent again and do the work
             # The work failed with a client error: store that answer on its own.
             with transaction.atomic():
                 IdempotencyRecord.objects.create(operation=operation, key=key, request_hash=digest,

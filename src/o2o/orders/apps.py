@@ -12,6 +12,11 @@ class OrdersConfig(AppConfig):
         from o2o.orders.reroutes import on_shipment_rerouted
 
         shipment_rerouted.connect(on_shipment_rerouted, dispatch_uid="orders.follow_reroute")
+        # Order shipments are re-routed by the order center (it locks the order first).
+        from o2o.fulfilment import ownership
+        from o2o.orders.shorts import OWNER
+
+        ownership.register(OWNER)
         # Refunds go through the payment gateways.
         from o2o.orders.payments import install
 

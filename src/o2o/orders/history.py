@@ -93,8 +93,9 @@ def shipment_move(shipment: Shipment, target: SS, *, by: By, reason: str = "", n
     order = Order.objects.get(pk=shipment.order_id)
     log(order, by=by, kind=EventKind.SHIPMENT, from_status=current.value, to_status=target.value, reason=reason,
         shipment=shipment, at=now)
-    if follow:
-        order_follow(order, by=by, reason=reason, now=now)
+    if follow:  # the order's own event names no shipment detail (other stores see order events)
+        order_follow(order, by=by, reason=f"发货单 #{shipment.pk} {target.value} shipment #{shipment.pk} {target.value}",
+                     now=now)
     return shipment
 
 

@@ -29,7 +29,16 @@ from o2o.inventory.reservations import reservation_extend
 from o2o.orders import history
 from o2o.orders.actors import By, system
 from o2o.orders.locks import lock_order
-from o2o.orders.models import CodeStatus, Order, Payment, PaymentStatus, PickupCode, Shipment, ShipmentStatus
+from o2o.orders.models import (
+    CodeStatus,
+    EventKind,
+    Order,
+    Payment,
+    PaymentStatus,
+    PickupCode,
+    Shipment,
+    ShipmentStatus,
+)
 
 log = logging.getLogger("o2o.orders")
 
@@ -73,8 +82,10 @@ def order_paid(order: Order, *, amount_fen: int, by: By, now: datetime | None = 
         if shipment.routed_id is not None:
             reservation_id = RoutedShipment.objects.filter(pk=shipment.routed_id).values_list(
                 "reservation_id", flat=True).first()
-            if reservation_id is not None:
-                reservation_extend(reservation_id=reservation_id, expires_at=hold)
+            if reservation_id is not None and not reservation_extend(reservation_id=reservation_id, expires_at=hold):
+                # The hold was lost (a POS sale shorted it: the short handler re-routes it). Say so.
+                history.log(order, by=by, kind=EventKind.NOTE, shipment=shipment, at=now,
+                            reason="支付时该发货单的库存预占已失效 the hold had lapsed when the payment arrived")
         history.shipment_move(shipment, SS.ALLOCATED, by=by, reason="已支付，待门店拣货 paid; waiting for the store",
                               now=now, follow=False)
     return history.order_follow(order, by=by, reason="门店已分配 allocated to its stores", now=now)
@@ -99,11 +110,14 @@ def order_cancel(*, order_id: int, by: By, reason: str, member_id: int | None = 
     with transaction.atomic():
         order = lock_order(order_id)
         status = S(order.status)
-        if member_id is not None and status not in MEMBER_CANCELLABLE and status not in TERMINAL_ORDER:
+        shipments = list(Shipment.objects.filter(order=order).order_by("location_id", "pk"))
+        open_ = [s for s in shipments if SS(s.status) not in (SS.CANCELLED, SS.REROUTED)]
+        # A member may cancel only while no store has started on any shipment (the order's status
+        # shows the least advanced one, so look at every shipment).
+        started = [s.pk for s in open_ if SS(s.status) not in (SS.PENDING, SS.ALLOCATED)]
+        if member_id is not None and status not in TERMINAL_ORDER and (status not in MEMBER_CANCELLABLE or started):
             raise Conflict("门店已开始备货，请联系客服 The store is already preparing this order; ask customer service",
                            code="too_late_to_cancel", details={"order_id": order.pk, "status": status.value})
-        shipments = list(Shipment.objects.filter(order=order).order_by("pk"))
-        open_ = [s for s in shipments if SS(s.status) not in (SS.CANCELLED, SS.REROUTED)]
         gone = [s.pk for s in open_ if SS(s.status) not in CANCELLABLE_SHIPMENTS]
         if gone:
             raise Conflict("部分商品已离店，请走退货 Some goods already left the store; use a return instead",
@@ -133,7 +147,8 @@ def order_expire(order_id: int, *, now: datetime | None = None) -> bool:
             return False
         history.order_move(order, S.EXPIRED, by=by, reason="超时未支付 not paid in time", now=now, cancelled_at=now,
                            cancel_reason="超时未支付 not paid in time")
-        for s in Shipment.objects.filter(order=order, status=ShipmentStatus.PENDING).order_by("pk"):
+        # Released in location order: stock rows are locked in (location, SKU) order across shipments.
+        for s in Shipment.objects.filter(order=order, status=ShipmentStatus.PENDING).order_by("location_id", "pk"):
             release_shipment(s, SS.CANCELLED, by=by, reason="订单超时未支付 order not paid in time", now=now)
         Payment.objects.filter(order=order, status=PaymentStatus.CREATED).update(status=PaymentStatus.CLOSED)
         return True

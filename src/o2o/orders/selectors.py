@@ -20,7 +20,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from o2o.common.errors import Forbidden, NotFound
-from o2o.orders.models import Order, OrderEvent, OrderLine, PickupCode, Shipment
+from o2o.orders.models import Order, OrderEvent, OrderLine, PickupCode, Shipment, ShipmentStatus
+
+STORE_VISIBLE = [st.value for st in ShipmentStatus if st != ShipmentStatus.REROUTED]
 
 
 def _local(at: datetime | None) -> datetime | None:
@@ -34,7 +36,9 @@ def visible_orders(*, member_id: int | None = None, locations: Collection[int] |
     if locations is None:
         return qs
     ids = list(locations)
-    return qs.filter(Q(store_id__in=ids) | Q(shipments__location_id__in=ids)).distinct()
+    # A shipment re-routed away no longer makes its store one of the order's stores.
+    return qs.filter(Q(store_id__in=ids) | Q(shipments__location_id__in=ids,
+                                             shipments__status__in=STORE_VISIBLE)).distinct()
 
 
 def order_list(*, member_id: int | None = None, locations: Collection[int] | None = None, status: str | None = None,
@@ -46,7 +50,8 @@ def order_list(*, member_id: int | None = None, locations: Collection[int] | Non
     if channel:
         qs = qs.filter(channel=channel)
     if store_id is not None:
-        qs = qs.filter(Q(store_id=store_id) | Q(shipments__location_id=store_id)).distinct()
+        qs = qs.filter(Q(store_id=store_id) | Q(shipments__location_id=store_id,
+                                                shipments__status__in=STORE_VISIBLE)).distinct()
     if since is not None:
         qs = qs.filter(created_at__gte=since)
     if until is not None:

@@ -68,8 +68,9 @@ def events_relay(*, handlers: Iterable[Handler] | None = None, limit: int = 200,
             if event is None:
                 continue
             try:
-                for handle in handlers:
-                    handle(event)
+                with transaction.atomic():  # a handler's failed write must not poison the relay's transaction
+                    for handle in handlers:
+                        handle(event)
             except Exception as exc:  # noqa: BLE001 - any handler failure is retried later
                 log.warning("outbox event %s failed: %s", pk, exc)
                 event.attempts += 1

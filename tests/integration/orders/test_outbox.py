@@ -63,3 +63,30 @@ def test_relay_dispatches_once_and_retries_failures_with_backoff():
     assert seen == ["a", "b"]
     assert events_relay(handlers=[flaky], now=now + timedelta(hours=1)) == (0, 0)
     assert OutboxEvent.objects.filter(dispatched_at__isnull=True).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_handler_whose_database_write_fails_does_not_stop_the_relay():
+    from django.db import IntegrityError
+
+    from o2o.orders.models import Cart
+
+    with transaction.atomic():
+        event_emit(topic="bad", aggregate="order", aggregate_id=1, payload={})
+        event_emit(topic="good", aggregate="order", aggregate_id=2, payload={})
+    seen: list[str] = []
+
+    def handler(event):  # noqa: ANN001
+        if event.topic == "bad":  # a write the database refuses (the token is UNIQUE)
+            Cart.objects.create(token_hash="x" * 64)
+            Cart.objects.create(token_hash="x" * 64)
+        seen.append(event.topic)
+
+    with pytest.raises(IntegrityError):  # what the handler does on its own
+        with transaction.atomic():
+            handler(OutboxEvent(topic="bad"))
+    assert events_relay(handlers=[handler]) == (1, 1)
+    assert seen == ["good"]
+    bad = OutboxEvent.objects.get(topic="bad")
+    assert bad.attempts == 1 and "IntegrityError" in bad.last_error and bad.dispatched_at is None
+    assert Cart.objects.count() == 0  # the failed handler's writes were rolled back with it

@@ -109,7 +109,9 @@ def order_cancel(request: HttpRequest, order_id: int, body: CancelIn, idempotenc
     actor, member_id, locations = viewer(request)
     order = selectors.order_get(order_id, member_id=member_id, locations=locations, prefetch=False)
     if actor.kind is ActorKind.STAFF:
-        stores = sorted(set(Shipment.objects.filter(order=order).values_list("location_id", flat=True))
+        # The stores still serving the order (not one whose shipment was re-routed away or cancelled).
+        serving = Shipment.objects.filter(order=order).exclude(status__in=["rerouted", "cancelled"])
+        stores = sorted(set(serving.values_list("location_id", flat=True))
                         | ({order.store_id} if order.store_id else set()))
         if not stores:
             require(request, Perm.ORDER_CANCEL)  # chain-wide: HQ scope only
