@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from o2o.common.errors import Conflict, InvalidInput, NotFound
@@ -72,9 +73,15 @@ def reservation_create(*, location_id: int, lines: list[Line], who: Who, referen
     return ReservationView(res.pk, location_id, str(res.status), res.reference, res.expires_at, lines)
 
 
-def _close(res: Reservation, status: str, who: Who, reason: str, now: datetime, *, fulfil: bool = False) -> bool:
-    """Move an active reservation to ``status`` once; False if it was already closed."""
-    won = Reservation.objects.filter(pk=res.pk, status=ReservationStatus.ACTIVE).update(status=status, closed_at=now)
+def _close(res: Reservation, status: str, who: Who, reason: str, now: datetime, *, fulfil: bool = False,
+           only_if: Q | None = None) -> bool:
+    """Move an active reservation to ``status`` once; False if it was already closed.
+
+    ``only_if``: a further condition of the conditional UPDATE (the expiry passes
+    ``expires_at <= now``, so a hold extended meanwhile stays active); False when it fails.
+    """
+    cond = Q(pk=res.pk, status=ReservationStatus.ACTIVE) & (only_if if only_if is not None else Q())
+    won = Reservation.objects.filter(cond).update(status=status, closed_at=now)
     if not won:
         return False
     lines = sorted(res.lines.all(), key=lambda ln: ln.sku_id)
@@ -145,25 +152,37 @@ def reservation_fulfil(*, reservation_id: int, who: Who, reason: str = "picked a
 
 def reservations_release_expired(*, now: datetime | None = None, limit: int = 500) -> int:
     """Expire due reservations (the periodic job), one transaction each so that stock rows are
-    locked in SKU order within every transaction. Safe to run in several processes at once."""
+    locked in SKU order within every transaction. Safe to run in several processes at once.
+
+    A reservation is picked as due by a plain SELECT; ``_expire_due`` checks again
+    that it is still active and due under its row lock and in the closing UPDATE, so a hold
+    extended in between (``reservation_extend``: a pickup marked ready) is left alone."""
     now = now or timezone.now()
     done = 0
     due = Reservation.objects.filter(status=ReservationStatus.ACTIVE, expires_at__lte=now).order_by("pk")
     for pk in list(due.values_list("pk", flat=True)[:limit]):
-        with transaction.atomic():
-            qs = Reservation.objects.filter(pk=pk, status=ReservationStatus.ACTIVE)
-            if connection.vendor == "postgresql":
-                qs = qs.select_for_update(skip_locked=True)
-            res = qs.first()
-            if res is None:
-                continue
-            try:
-                with transaction.atomic():
-                    done += _close(res, ReservationStatus.EXPIRED, SYSTEM, "reservation expired", now)
-            except (Conflict, DatabaseError):
-                # One broken reservation must not stop every other one from expiring.
-                log.exception("could not expire reservation %s", pk)
+        done += _expire_due(pk, now=now)
     return done
+
+
+def _expire_due(reservation_id: int, *, now: datetime) -> bool:
+    """Expire one reservation if it is still active and due at ``now`` (its own transaction)."""
+    still_due = Q(status=ReservationStatus.ACTIVE, expires_at__lte=now)
+    with transaction.atomic():
+        qs = Reservation.objects.filter(still_due, pk=reservation_id)
+        if connection.vendor == "postgresql":
+            qs = qs.select_for_update(skip_locked=True)
+        res = qs.first()
+        if res is None:
+            return False
+        try:
+            with transaction.atomic():
+                return _close(res, ReservationStatus.EXPIRED, SYSTEM, "reservation expired", now,
+                              only_if=Q(expires_at__lte=now))
+        except (Conflict, DatabaseError):
+            # One broken reservation must not stop every other one from expiring.
+            log.exception("could not expire reservation %s", reservation_id)
+            return False
 
 
 def reservation_extend(*, reservation_id: int, expires_at: datetime) -> bool:

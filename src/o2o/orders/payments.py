@@ -72,7 +72,7 @@ def payment_dict(p: Payment, *, owner: bool = True) -> dict[str, Any]:
 def refund_dict(r: Refund) -> dict[str, Any]:
     return {"id": r.pk, "payment_id": r.payment_id, "out_refund_no": r.out_refund_no, "amount_fen": r.amount_fen,
             "status": r.status, "reason": r.reason, "order_return_id": r.order_return_id,
-            "created_at": _local(r.created_at)}
+            "created_at": _local(r.created_at), "manual": bool((r.raw or {}).get("manual"))}
 
 
 def _not_payable(order: Order, code: str, message: str) -> Conflict:

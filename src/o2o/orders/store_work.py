@@ -1,5 +1,5 @@
-"""The store's work on online orders: start picking, mark ready (pickup / courier / express), reject;
-the store's work queue and its alerts.
+"""The store's work on online orders: start picking, mark ready (pickup / courier / express), reject,
+an express parcel delivered; the store's work queue and its alerts.
 
 Each service is one transaction that locks the order row first (``locks``), then follows the
 cross-app lock order (routed shipment -> reservation and stock -> order shipment). ``by`` is
@@ -7,35 +7,46 @@ the staff member, recorded in the order's history and the inventory ledger.
 
 * ``shipment_start_picking``: ``allocated -> picking`` (optional: "ready" may skip it).
 * ``shipment_mark_ready``: pickup -> ``ready_for_pickup`` with a pickup code and deadline
-  (the reservation is held until a day after it); same city -> ``awaiting_courier`` and a
-  courier is booked (``delivery.dispatch_for``); express -> ``shipped`` with its tracking
-  number, and the goods leave the store's stock.
+  (the reservation is held until a day after it; a hold that already lapsed, expired or
+  shorted, is a 409 ``hold_lost`` and nothing changes: the clerk rejects the shipment, which
+  re-routes it); same city -> ``awaiting_courier`` and a courier is booked
+  (``delivery.dispatch_for``); express -> ``shipped`` with its tracking number, and the goods
+  leave the store's stock.
+* ``shipment_mark_delivered``: an express parcel was signed for: ``shipped -> completed``
+  (staff of the shipping location now; a carrier integration later calls the same service).
+  ``express_auto_complete`` (``o2o complete-express``) completes parcels shipped more than
+  ``O2O["EXPRESS_AUTO_COMPLETE_DAYS"]`` (7) days ago that nobody confirmed.
 * ``shipment_reject``: the store cannot fill it (or picking came up short): the routing
   engine moves its lines to other stores (``fulfilment.reroute``); only before picking ended.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from o2o.common.errors import Conflict, InvalidInput, NotFound
+from o2o.common.errors import ApiError, Conflict, InvalidInput, NotFound
 from o2o.core.orders import IllegalTransition, check_shipment
 from o2o.core.orders import ShipmentMode as M
 from o2o.core.orders import ShipmentStatus as SS
 from o2o.fulfilment import reroute
 from o2o.fulfilment.handover import routed_shipment_fulfil
 from o2o.fulfilment.models import RoutedShipment, RoutingDecision
+from o2o.inventory.models import Reservation
 from o2o.inventory.reservations import reservation_extend
 from o2o.orders import delivery, history, pickup
-from o2o.orders.actors import By
+from o2o.orders.actors import By, system
 from o2o.orders.locks import lock_order
 from o2o.orders.models import DeliveryAlert, EventKind, Order, OrderLine, Shipment, ShipmentStatus
 from o2o.orders.selectors import mask_phone
+
+log = logging.getLogger("o2o.orders")
 
 TO_PICK = (ShipmentStatus.ALLOCATED, ShipmentStatus.PICKING)
 WITH_COURIER = (ShipmentStatus.AWAITING_COURIER, ShipmentStatus.OUT_FOR_DELIVERY)
@@ -84,8 +95,10 @@ def shipment_mark_ready(shipment_id: int, by: By, tracking_no: str = "", *, now:
         if target is SS.READY_FOR_PICKUP:
             deadline = now + timedelta(hours=pickup.hold_hours())
             reservation_id = _reservation_id(s)
-            if reservation_id is not None:  # hold the goods a day past the deadline (the sweep runs first)
-                reservation_extend(reservation_id=reservation_id, expires_at=deadline + timedelta(days=1))
+            # Hold the goods a day past the deadline (the pickup sweep runs first).
+            if reservation_id is not None and not reservation_extend(reservation_id=reservation_id,
+                                                                     expires_at=deadline + timedelta(days=1)):
+                raise _hold_lost(s, reservation_id)
             history.shipment_move(s, target, by=by, now=now, reason="已备好，待顾客自提 ready for pickup",
                                   ready_at=now, pickup_deadline=deadline)
             pickup.code_issue(s, now)
@@ -109,6 +122,96 @@ def _reservation_id(s: Shipment) -> int | None:
     if s.routed_id is None:
         return None
     return RoutedShipment.objects.filter(pk=s.routed_id).values_list("reservation_id", flat=True).first()
+
+
+def _hold_lost(s: Shipment, reservation_id: int) -> Conflict:
+    res = Reservation.objects.filter(pk=reservation_id).values("status", "expires_at", "closed_at").first() or {}
+
+    def local(at: datetime | None) -> str | None:
+        return timezone.localtime(at).isoformat() if at is not None else None
+
+    return Conflict("商品预占已失效，请拒单改派 The stock held for this shipment was released (expired or short); "
+                    "reject it so that it is re-routed", code="hold_lost",
+                    details={"shipment_id": s.pk, "reservation_id": reservation_id,
+                             "reservation_status": res.get("status"), "expires_at": local(res.get("expires_at")),
+                             "closed_at": local(res.get("closed_at"))})
+
+
+# --- express: delivered, or confirmed automatically ---------------------------------------------
+
+DELIVERED_SKEW = timedelta(minutes=5)  # a scanner's clock a little ahead counts as now
+
+
+def express_auto_days() -> int:
+    days = settings.O2O.get("EXPRESS_AUTO_COMPLETE_DAYS", 7)
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ValueError(f"O2O['EXPRESS_AUTO_COMPLETE_DAYS'] must be a whole number of days >= 1, not {days!r}")
+    return days
+
+
+def _delivered_at(s: Shipment, at: datetime | None, now: datetime) -> datetime:
+    if at is None:
+        return now
+    if timezone.is_naive(at):
+        raise InvalidInput("签收时间须带时区 at needs a time zone", code="invalid_time",
+                           details={"shipment_id": s.pk})
+    shipped = s.handed_over_at
+    if at > now + DELIVERED_SKEW or (shipped is not None and at < shipped):
+        raise InvalidInput("签收时间应在发货之后、当前之前 at must be between shipping and now", code="invalid_time",
+                           details={"shipment_id": s.pk, "at": at.isoformat(), "now": timezone.localtime(now).isoformat(),
+                                    "handed_over_at": timezone.localtime(shipped).isoformat() if shipped else None})
+    return min(at, now)
+
+
+def shipment_mark_delivered(shipment_id: int, by: By, at: datetime | None = None, *,
+                            now: datetime | None = None) -> Shipment:
+    """An express parcel was signed for (at ``at``, default now): ``shipped -> completed``; the order follows.
+
+    Only express shipments (409 ``not_express``); from ``shipped`` only (409
+    ``illegal_transition``: not yet shipped, or already completed).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        _, s = _locked(shipment_id)
+        if s.mode != M.EXPRESS:
+            raise Conflict("只有快递发货单可确认签收 Only an express shipment is confirmed as delivered",
+                           code="not_express", details={"shipment_id": s.pk, "mode": s.mode, "status": s.status})
+        _check(s, SS.COMPLETED)
+        delivered = _delivered_at(s, at, now)
+        reason = "快递已签收 delivered" + (f" ({s.tracking_no})" if s.tracking_no else "")
+        if delivered != now:
+            reason += f" at {timezone.localtime(delivered):%Y-%m-%d %H:%M}"
+        return history.shipment_move(s, SS.COMPLETED, by=by, now=now, completed_at=delivered, reason=reason)
+
+
+def _express_due(cut: datetime) -> Q:
+    return Q(mode=M.EXPRESS, status=SS.SHIPPED) & (
+        Q(handed_over_at__lte=cut) | Q(handed_over_at__isnull=True, status_changed_at__lte=cut))
+
+
+def express_auto_complete(now: datetime | None = None, *, limit: int = 500) -> int:
+    """Complete express parcels shipped more than ``EXPRESS_AUTO_COMPLETE_DAYS`` ago (``o2o complete-express``).
+
+    One transaction each, the order row lock first; a parcel confirmed or completed meanwhile
+    is skipped (checked again under the lock). Safe to run in several processes. The count done.
+    """
+    now = now or timezone.now()
+    days = express_auto_days()
+    due = _express_due(now - timedelta(days=days))
+    by = system("express-auto-complete")
+    done = 0
+    for pk in list(Shipment.objects.filter(due).order_by("pk").values_list("pk", flat=True)[:limit]):
+        try:
+            with transaction.atomic():
+                _, s = _locked(pk)
+                if not Shipment.objects.filter(due, pk=pk).exists():
+                    continue
+                history.shipment_move(s, SS.COMPLETED, by=by, now=now, completed_at=now,
+                                      reason=f"签收超时自动确认 auto-confirmed {days} days after shipping")
+                done += 1
+        except (ApiError, DatabaseError):
+            log.exception("could not auto-complete express shipment %s", pk)
+    return done
 
 
 def shipment_reject(shipment_id: int, by: By, reason: str, short: bool = False, *,

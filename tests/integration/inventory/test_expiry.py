@@ -1,4 +1,5 @@
-"""Reservations past their expiry are released by the periodic job; their stock is free again."""
+"""Reservations past their expiry are released by the periodic job; their stock is free again.
+A hold extended after the job picked it as due (a pickup marked ready) is left alone."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Q
 from django.utils import timezone
 
-from o2o.inventory import checks
+from o2o.inventory import checks, reservations
+from o2o.inventory.ledger import SYSTEM
 from o2o.inventory.models import Movement, MovementKind, Reservation, ReservationStatus
 from tests.factories import figures, location, reserve, sku, stock_in
 
@@ -51,3 +54,44 @@ def test_loop_option(capsys):
     assert capsys.readouterr().out.count("released") == 2
     with pytest.raises(CommandError):
         call_command("release-expired-reservations", "--loop", "0")
+
+
+def test_a_hold_extended_after_selection_is_not_expired(monkeypatch):
+    loc, s = location(), sku()
+    stock_in(loc, s, 10)
+    extended = reserve(loc, {s: 4}, ttl_s=60, at=timezone.now() - timedelta(minutes=2))
+    due = reserve(loc, {s: 1}, ttl_s=60, at=timezone.now() - timedelta(minutes=2))
+    later = timezone.now() + timedelta(days=1)
+    real = reservations._expire_due
+
+    def extend_first(reservation_id: int, *, now):  # noqa: ANN001, ANN202 - a clerk marks it ready meanwhile
+        if reservation_id == extended.id:
+            assert reservations.reservation_extend(reservation_id=reservation_id, expires_at=later)
+        return real(reservation_id, now=now)
+
+    monkeypatch.setattr(reservations, "_expire_due", extend_first)
+    assert reservations.reservations_release_expired() == 1
+    assert Reservation.objects.get(pk=extended.id).status == ReservationStatus.ACTIVE
+    assert Reservation.objects.get(pk=extended.id).expires_at == later
+    assert Reservation.objects.get(pk=due.id).status == ReservationStatus.EXPIRED
+    assert figures(loc, s) == (10, 4)
+    assert not Movement.objects.filter(reservation_id=extended.id, kind=MovementKind.RELEASE).exists()
+    assert checks.run() == []
+
+
+def test_expire_due_checks_again_and_close_honours_its_condition():
+    loc, s = location(), sku()
+    stock_in(loc, s, 10)
+    view = reserve(loc, {s: 3}, ttl_s=60, at=timezone.now() - timedelta(minutes=2))
+    now = timezone.now()
+    stale = Reservation.objects.get(pk=view.id)  # read while due...
+    Reservation.objects.filter(pk=view.id).update(expires_at=now + timedelta(hours=1))  # ...then extended
+    assert reservations._expire_due(view.id, now=now) is False
+    # the conditional UPDATE itself refuses, even for a row read before the extension
+    assert reservations._close(stale, ReservationStatus.EXPIRED, SYSTEM, "reservation expired", now,
+                               only_if=Q(expires_at__lte=now)) is False
+    assert Reservation.objects.get(pk=view.id).status == ReservationStatus.ACTIVE
+    assert figures(loc, s) == (10, 3) and not Movement.objects.filter(kind=MovementKind.RELEASE).exists()
+    # other callers (release, fulfil) keep closing an active reservation whatever its expiry
+    assert reservations._close(stale, ReservationStatus.RELEASED, SYSTEM, "released", now) is True
+    assert figures(loc, s) == (10, 0) and checks.run() == []

@@ -49,6 +49,11 @@ class RefundOut(Schema):
     reason: str
     order_return_id: int | None
     created_at: datetime
+    manual: bool = Field(False, description="money taken at a till: paid out by the store's staff, then settled here")
+
+
+class SettleIn(Schema):
+    note: str = Field("", max_length=200, description="e.g. cash handed back, receipt number")
 
 
 class PaymentListOut(Schema):

@@ -4,6 +4,8 @@
   parameters for the provider's pay sheet; 200 with the same payment when one of that provider
   is still open (same ``out_trade_no``). A zero-yuan order is paid at once (provider ``cash``).
 * ``GET /payments?order_id=``: the order's owner, or staff who may see the order.
+* ``POST /payments/refunds/{id}/settle``: staff with ``return.accept`` where the money is paid out
+  (the order's store, else the return's location; else HQ) mark a till refund paid out by hand.
 * ``POST /payments/notify/{provider}``: the provider's server calls it (no login); the answer is
   the provider's own acknowledgement (status, content type and body).
 * ``POST /payments/sandbox/{out_trade_no}/pay`` (sandbox mode only, else 404): the owner (or
@@ -16,17 +18,20 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
+from o2o.accounts.permissions import actor_of, require
 from o2o.common.errors import Forbidden, NotFound
-from o2o.core.access import ActorKind
-from o2o.orders import gateways, payments, selectors
-from o2o.orders.api.common import IdemKey, idempotent, member_of, viewer
+from o2o.core.access import ActorKind, Perm
+from o2o.orders import gateways, payment_refunds, payments, selectors
+from o2o.orders.api.common import IdemKey, by_of, idempotent, member_of, viewer
 from o2o.orders.api.payment_schemas import (
     ErrorOut,
     PaymentIn,
     PaymentListOut,
     PaymentOut,
+    RefundOut,
     SandboxPayIn,
     SandboxPayOut,
+    SettleIn,
     with_errors,
 )
 from o2o.orders.models import Order, Payment, Refund
@@ -88,3 +93,26 @@ def sandbox_pay(request: HttpRequest, out_trade_no: str, body: SandboxPayIn | No
     order_status = Order.objects.filter(pk=payment.order_id).values_list("status", flat=True).get()
     return {"outcome": result.outcome, "ack_status": result.ack[0], "payment_id": payment.pk,
             "payment_status": payment.status, "order_id": payment.order_id, "order_status": order_status}
+
+
+@router.post("/refunds/{refund_id}/settle", response=with_errors({200: RefundOut}, 409),
+             summary="Mark a refund of till money as paid out by the store's staff")
+def refund_settle(request: HttpRequest, refund_id: int, body: SettleIn, idempotency_key: str | None = IdemKey):
+    refund = Refund.objects.filter(pk=refund_id).first()
+    if refund is None:
+        raise NotFound("退款不存在 Unknown refund", code="unknown_refund", details={"refund_id": refund_id})
+    if actor_of(request).kind is ActorKind.MEMBER:
+        raise Forbidden("仅员工可操作 Staff only", code="staff_only")
+    location = payment_refunds.refund_payout_location_id(refund)
+    if location is not None:
+        require(request, Perm.RETURN_ACCEPT, location=location)
+    else:
+        require(request, Perm.RETURN_ACCEPT)  # chain-wide: HQ scope
+    by = by_of(request)
+
+    def work() -> tuple[int, dict]:
+        settled = payment_refunds.refund_settle_manual(refund_id, by, note=body.note)
+        return 200, RefundOut.model_validate(payments.refund_dict(settled)).model_dump(mode="json")
+
+    return idempotent(request, f"payments.refund_settle.{refund_id}", idempotency_key, body.model_dump(mode="json"),
+                      work)

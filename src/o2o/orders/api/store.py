@@ -3,7 +3,10 @@
 * ``GET /store/queue``: the store's shipments to pick, ready for pickup and with couriers,
   with a timer against the promise, and its open alerts (``order.view`` at the store).
 * ``POST /store/shipments/{id}/start | ready | reject``: ``order.fulfil`` at the shipment's
-  store; ``Idempotency-Key`` (same key and body = the first answer).
+  store; ``Idempotency-Key`` (same key and body = the first answer). ``ready`` of a pickup
+  whose stock hold lapsed is a 409 ``hold_lost`` (reject it to re-route it).
+* ``POST /store/shipments/{id}/delivered``: an express parcel was signed for (``shipped ->
+  completed``); ``order.fulfil`` at the shipping location (HQ anywhere); ``Idempotency-Key``.
 * ``POST /store/pickup/verify``: ``order.fulfil`` at ``location_id``; the code must belong to
   a shipment of that store. Every attempt is logged (``PickupVerification``), refusals too.
 * ``GET /store/alerts``, ``POST /store/alerts/{id}/resolve``.
@@ -27,6 +30,7 @@ from o2o.orders import pickup, store_work
 from o2o.orders.api.common import IdemKey, by_of, idempotent
 from o2o.orders.api.store_schemas import (
     AlertOut,
+    DeliveredIn,
     QueueOut,
     ReadyIn,
     RejectIn,
@@ -109,6 +113,21 @@ def shipment_ready(request: HttpRequest, shipment_id: int, body: ReadyIn, idempo
         return 200, _shipment_body(s)
 
     return idempotent(request, f"store.ready.{shipment_id}", idempotency_key, body.model_dump(mode="json"), work)
+
+
+@router.post("/shipments/{shipment_id}/delivered", response=with_errors({200: StoreShipmentActionOut}, 409),
+             summary="An express parcel was delivered (signed for): shipped -> completed; the order follows")
+def shipment_delivered(request: HttpRequest, shipment_id: int, body: DeliveredIn | None = None,
+                       idempotency_key: str | None = IdemKey):
+    _shipment_for(request, shipment_id)
+    by = by_of(request)
+    at = body.at if body is not None else None
+
+    def work() -> tuple[int, dict]:
+        return 200, _shipment_body(store_work.shipment_mark_delivered(shipment_id, by=by, at=at))
+
+    payload = (body or DeliveredIn()).model_dump(mode="json")  # no body = {"at": null}
+    return idempotent(request, f"store.delivered.{shipment_id}", idempotency_key, payload, work)
 
 
 @router.post("/shipments/{shipment_id}/reject", response=with_errors({200: StoreShipmentActionOut}, 409),

@@ -1,4 +1,4 @@
-"""Schemas of the store's endpoints (work queue, shipment steps, pickup verification, alerts)."""
+"""Schemas of the store's endpoints (work queue, shipment steps, express delivered, pickup verification, alerts)."""
 
 from __future__ import annotations
 
@@ -77,6 +77,11 @@ class QueueOut(Schema):
 
 class ReadyIn(Schema):
     tracking_no: str = Field("", max_length=64, description="express only (required there)")
+
+
+class DeliveredIn(Schema):
+    at: datetime | None = Field(None, description="when the parcel was signed for (with a time zone); "
+                                                  "default now. Not before shipping, not in the future")
 
 
 class RejectIn(Schema):
