@@ -25,6 +25,7 @@ from o2o.inventory.ledger import Who
 from o2o.inventory.models import Reservation, ReservationStatus
 from o2o.inventory.pos import PosEvent, pos_ingest
 from o2o.inventory.signals import reservation_shorted
+from tests.concurrency import someone_waits_on_a_lock
 from tests.factories import figures
 from tests.integration.fulfilment.world import P, build
 
@@ -33,12 +34,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 TIMEOUT = 20
 
 
-def _someone_waits_on_a_lock() -> bool:
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_stat_clear_snapshot()")  # else a transaction sees one frozen snapshot
-        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'")
-        return cur.fetchone()[0] > 0
 
 
 @pytest.mark.parametrize("other", ["reject", "pick_short"])
@@ -63,7 +58,7 @@ def test_concurrent_reroutes_of_one_shipment_make_one_decision(monkeypatch, othe
     def load_network(**kw):
         if entered.acquire(blocking=False):
             deadline = time.monotonic() + 5
-            while not _someone_waits_on_a_lock() and time.monotonic() < deadline:
+            while not someone_waits_on_a_lock() and time.monotonic() < deadline:
                 time.sleep(0.01)
         return real_load(**kw)
 

@@ -11,6 +11,7 @@ from django.db import connection
 from o2o.inventory import checks
 from o2o.orders import couriers, delivery, delivery_sweeps
 from o2o.orders.models import CourierTask, OrderEvent, TrackingEvent
+from tests.concurrency import someone_waits_on_a_lock
 from tests.factories import figures
 from tests.integration.fulfilment.world import build
 from tests.integration.orders.test_delivery_world import apply_all, due, pack, paid_order, the_shipment
@@ -27,11 +28,6 @@ def fresh_couriers():
     couriers.reset()
 
 
-def _someone_waits_on_a_lock() -> bool:
-    with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'")
-        return cur.fetchone()[0] > 0
 
 
 def _race(*jobs) -> list:  # noqa: ANN002
@@ -64,7 +60,7 @@ def _hold_the_order_lock_until_the_other_waits(monkeypatch) -> None:
     def fulfil(**kw):
         if entered.acquire(blocking=False):
             deadline = time.monotonic() + 5
-            while not _someone_waits_on_a_lock() and time.monotonic() < deadline:
+            while not someone_waits_on_a_lock() and time.monotonic() < deadline:
                 time.sleep(0.01)
         return real(**kw)
 

@@ -20,6 +20,7 @@ from o2o.orders import returns, store_work
 from o2o.orders.actors import By
 from o2o.orders.models import Order, OrderEvent, OrderLine, Shipment
 from o2o.outbox.models import OutboxEvent
+from tests.concurrency import someone_waits_on_a_lock
 from tests.e2e.orders.test_returns_support import CLERK, fake_refunds, paid_order
 from tests.factories import member
 from tests.integration.fulfilment.world import build
@@ -143,11 +144,6 @@ def test_an_express_unit_is_returnable_once_completed(monkeypatch):
 
 # --- PostgreSQL: the customer's confirmation racing the sweep ----------------------------------
 
-def _someone_waits_on_a_lock() -> bool:
-    with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'")
-        return cur.fetchone()[0] > 0
 
 
 @pytest.mark.postgres
@@ -164,7 +160,7 @@ def test_delivered_racing_the_sweep_has_one_winner(monkeypatch, first):
         if entered.acquire(blocking=False):
             held.set()
             deadline = time.monotonic() + 5
-            while not _someone_waits_on_a_lock() and time.monotonic() < deadline:
+            while not someone_waits_on_a_lock() and time.monotonic() < deadline:
                 time.sleep(0.01)
         return order
 

@@ -17,6 +17,7 @@ from o2o.orders.actors import By
 from o2o.orders.models import NoticeOutcome, Order, Payment, PaymentNotice, Refund, RefundStatus
 from o2o.orders.payments import notice_handle
 from o2o.outbox.models import OutboxEvent
+from tests.concurrency import someone_waits_on_a_lock
 from tests.e2e.orders.test_payments import open_payment, placed
 from tests.factories import member
 from tests.integration.fulfilment.world import build
@@ -26,12 +27,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 TIMEOUT = 20
 
 
-def _someone_waits_on_a_lock() -> bool:
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_stat_clear_snapshot()")  # inside a transaction the view is a snapshot
-        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'")
-        return cur.fetchone()[0] > 0
 
 
 def _hold_until_a_waiter(monkeypatch, module, name: str, inside: threading.Event) -> None:
@@ -42,7 +37,7 @@ def _hold_until_a_waiter(monkeypatch, module, name: str, inside: threading.Event
         if not inside.is_set():
             inside.set()
             deadline = time.monotonic() + 5
-            while not _someone_waits_on_a_lock() and time.monotonic() < deadline:
+            while not someone_waits_on_a_lock() and time.monotonic() < deadline:
                 time.sleep(0.01)
         return real(*args, **kw)
 

@@ -20,6 +20,7 @@ from o2o.inventory.models import Reservation, ReservationStatus
 from o2o.orders import lifecycle, pickup, store_work
 from o2o.orders.actors import By
 from o2o.orders.models import Order, PickupCode, PickupVerification, Shipment
+from tests.concurrency import someone_waits_on_a_lock
 from tests.e2e.orders.test_pickup_flow import pay, place_pickup
 from tests.factories import figures, member, staff
 from tests.integration.fulfilment.world import build
@@ -29,11 +30,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 TIMEOUT = 20
 
 
-def _someone_waits_on_a_lock() -> bool:
-    with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'")
-        return cur.fetchone()[0] > 0
 
 
 def _first_holds_the_order_lock(monkeypatch) -> threading.Event:
@@ -46,7 +42,7 @@ def _first_holds_the_order_lock(monkeypatch) -> threading.Event:
         if entered.acquire(blocking=False):
             held.set()
             deadline = time.monotonic() + 5
-            while not _someone_waits_on_a_lock() and time.monotonic() < deadline:
+            while not someone_waits_on_a_lock() and time.monotonic() < deadline:
                 time.sleep(0.01)
         return order
 

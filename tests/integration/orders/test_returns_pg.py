@@ -20,6 +20,7 @@ from o2o.common.errors import Conflict
 from o2o.inventory import checks
 from o2o.orders import pos_orders, returns
 from o2o.orders.models import Order, OrderLine, Return
+from tests.concurrency import someone_waits_on_a_lock
 from tests.e2e.orders.test_returns_support import CLERK, fake_refunds, pos_order
 from tests.factories import figures
 from tests.integration.fulfilment.world import build
@@ -29,11 +30,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 TIMEOUT = 20
 
 
-def _someone_waits_on_a_lock() -> bool:
-    with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'")
-        return cur.fetchone()[0] > 0
 
 
 def _hold_first(fn: Callable) -> Callable:
@@ -44,7 +40,7 @@ def _hold_first(fn: Callable) -> Callable:
         out = fn(*args, **kw)
         if entered.acquire(blocking=False):
             deadline = time.monotonic() + 5
-            while not _someone_waits_on_a_lock() and time.monotonic() < deadline:
+            while not someone_waits_on_a_lock() and time.monotonic() < deadline:
                 time.sleep(0.01)
         return out
 
