@@ -36,6 +36,14 @@ class Command(BaseCommand):
         out(f'  结算配送选项 checkout options: curl -H "Authorization: Bearer {DEMO_MEMBER_TOKEN}" '
             f"-H 'Content-Type: application/json' -d '{{\"lines\": [{{\"sku_id\": 1, \"qty\": 2}}], "
             f"\"lat\": 31.19, \"lng\": 121.44}}' {base}/api/v1/fulfilment/quote")
+        member = f'-H "Authorization: Bearer {DEMO_MEMBER_TOKEN}" -H "Content-Type: application/json"'
+        out(f"  下单 place an order (pickup at store 1): curl {member} -H 'Idempotency-Key: demo-1' -d "
+            f"'{{\"lines\": [{{\"sku_id\": 1, \"qty\": 2}}], \"channel\": \"h5\", \"choice\": \"pickup\", "
+            f"\"pickup_location_id\": 1, \"lat\": 31.19, \"lng\": 121.44}}' {base}/api/v1/orders")
+        out(f"  支付 pay it: curl {member} -d '{{\"order_id\": ORDER_ID, \"provider\": \"wechat\"}}' "
+            f"{base}/api/v1/payments ; then curl -X POST {member} {base}/api/v1/payments/sandbox/OUT_TRADE_NO/pay")
+        out(f'  门店工作台 store queue: curl -H "Authorization: Bearer demo-clerk-token" '
+            f'"{base}/api/v1/store/queue?location_id=1"   (流程 the whole loop: docs/orders.md)')
         out("")
         out(f"门店 stores {kinds[LocationKind.STORE]}, 中心仓 warehouses {kinds[LocationKind.WAREHOUSE]}, "
             f"前置仓 dark stores {kinds[LocationKind.DARK_STORE]}, SKUs {Sku.objects.count()}, "
