@@ -118,14 +118,14 @@ def record(*, order: Order, plan: Plan, snap: Snapshot, trigger: str, who: Who, 
 
 def decision_create(*, order_ref: str, lines: list[tuple[int, int]], lat: float, lng: float, coord: str,
                     choice: str, pickup_location_id: int | None, who: Who,
-                    now: datetime | None = None) -> RoutingDecision:
+                    now: datetime | None = None, basket: tuple | None = None) -> RoutingDecision:
     """Route an order and store the decision with one reservation per shipment, or nothing.
 
     422: the quote's input errors, ``pickup_location_required`` / ``pickup_location_unexpected``,
     ``cannot_fill`` (the plan leaves a line unfilled). 409: ``already_routed`` (the order has
     an initial decision), ``insufficient_stock`` (a reservation failed; nothing is stored).
     """
-    basket = load_basket(lines)
+    basket = load_basket(lines) if basket is None else basket  # the caller may have checked it already
     point = destination(lat, lng, coord)
     chosen = Choice(choice)
     if chosen is Choice.PICKUP and pickup_location_id is None:

@@ -71,7 +71,7 @@ def order_move(order: Order, target: S, *, by: By, reason: str = "", now: dateti
 
 
 def shipment_move(shipment: Shipment, target: SS, *, by: By, reason: str = "", now: datetime | None = None,
-                  follow: bool = True, **fields: Any) -> Shipment:
+                  follow: bool = True, order: Order | None = None, **fields: Any) -> Shipment:
     """Move a shipment (checked against its mode's table, conditional, recorded); then the order
     follows its shipments (``follow``)."""
     now = now or timezone.now()
@@ -90,7 +90,8 @@ def shipment_move(shipment: Shipment, target: SS, *, by: By, reason: str = "", n
     shipment.status_changed_at = now
     for k, v in fields.items():
         setattr(shipment, k, v)
-    order = Order.objects.get(pk=shipment.order_id)
+    if order is None or order.pk != shipment.order_id:  # the caller's (locked, current) order saves a read
+        order = Order.objects.get(pk=shipment.order_id)
     log(order, by=by, kind=EventKind.SHIPMENT, from_status=current.value, to_status=target.value, reason=reason,
         shipment=shipment, at=now)
     if follow:  # the order's own event names no shipment detail (other stores see order events)

@@ -87,7 +87,7 @@ def order_paid(order: Order, *, amount_fen: int, by: By, now: datetime | None = 
                 history.log(order, by=by, kind=EventKind.NOTE, shipment=shipment, at=now,
                             reason="支付时该发货单的库存预占已失效 the hold had lapsed when the payment arrived")
         history.shipment_move(shipment, SS.ALLOCATED, by=by, reason="已支付，待门店拣货 paid; waiting for the store",
-                              now=now, follow=False)
+                              now=now, follow=False, order=order)
     return history.order_follow(order, by=by, reason="门店已分配 allocated to its stores", now=now)
 
 

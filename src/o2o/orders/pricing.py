@@ -70,9 +70,11 @@ def unit_prices(skus: Sequence[Sku], *, location_id: int | None, channel: str | 
 
 
 def price_basket(lines: Iterable[tuple[int, int]], *, location_id: int | None, channel: str, at: datetime,
-                 modes: Iterable[str] = (), context: Mapping[str, object] | None = None) -> PricedBasket:
-    """Check the lines (422s of the routing quote), price them, run the steps, add the delivery fee."""
-    basket = load_basket(lines)
+                 modes: Iterable[str] = (), context: Mapping[str, object] | None = None,
+                 basket: tuple | None = None) -> PricedBasket:
+    """Check the lines (422s of the routing quote; or take ``basket``, already checked), price them,
+    run the steps, add the delivery fee."""
+    basket = load_basket(lines) if basket is None else basket
     skus = {s.pk: s for s in Sku.objects.filter(pk__in=[ln.sku_id for ln in basket])}
     prices = unit_prices(list(skus.values()), location_id=location_id, channel=channel, at=at)
     cart = tuple(CartLine(sku_id=ln.sku_id, qty=ln.qty, unit_price_fen=prices[ln.sku_id][0],
