@@ -14,9 +14,10 @@ Run with ``make bench-orders`` (PostgreSQL; a throwaway database ``o2o_bench_ord
 4. **orders**, for ``BENCH_SECONDS`` (60): each client places an order (a real basket from the
    Complete Journey transactions, mapped to the demo SKUs; the customer at a Shanghai POI drawn
    by its weight; the fulfilment choice drawn like the routing benchmark: 25 % pickup at the
-   nearest store within 3 km, else any; 40 % any, 25 % fastest, 10 % cheapest), creates a
-   WeChat Pay payment and pays it in the sandbox (the signed, encrypted notification is
-   verified and applied like a real callback), then starts over;
+   nearest store within 3 km, else any; 40 % any, 25 % fastest, 10 % cheapest) and opens its
+   WeChat Pay payment in the same call (``pay_with``, as a mini-program checkout does), then
+   pays it in the sandbox (the signed, encrypted notification is verified and applied like a
+   real callback): two requests per order; then starts over;
 5. afterwards: the inventory's own consistency check (stock equals the ledger sums, reserved
    within on hand) and oversold units counted from the ledger.
 
@@ -26,7 +27,7 @@ Baskets that no node can fill answer 422/409 and count as ``rejected``, not as e
 ``errors`` counts 5xx, broken connections and any other unexpected answer.
 
 The last line on stdout is one JSON object: ``orders_per_s``, ``p50_ms``/``p99_ms`` (placing
-the order), ``order_flow_p50_ms``/``order_flow_p99_ms`` (place + payment + pay callback),
+the order), ``order_flow_p50_ms``/``order_flow_p99_ms`` (place with payment + pay callback),
 ``errors``, ``rejected``, ``oversold_units``, ``inventory_problems``, the baseline's
 ``baseline_requests_per_s``/``baseline_p99_ms``, and the goal checks.
 """
@@ -240,7 +241,8 @@ def customer(rng: random.Random, data: dict, weights: list[int]) -> dict:
         choice = "cheapest"
     body = {"lines": [{"sku_id": s, "qty": q} for s, q in basket], "channel": rng.choice(
         ["mini_program", "app", "h5", "douyin"]), "choice": choice, "lat": lat, "lng": lng,
-        "address": "上海市", "contact_name": "顾客", "contact_phone": "13800000000", "utm_source": "bench"}
+        "address": "上海市", "contact_name": "顾客", "contact_phone": "13800000000", "utm_source": "bench",
+        "pay_with": "wechat", "payer_id": f"bench-openid-{rng.randrange(10**6)}"}
     if pickup is not None:
         body["pickup_location_id"] = pickup
     return body
@@ -263,11 +265,9 @@ async def order_loop(n: int, conn: Conn, data: dict, weights: list[int], stop: f
                 tally.error(f"place {status} {order}")
                 continue
             tally.place_ms.append((placed - started) * 1000)
-            status, pay = await conn.request("POST", "/api/v1/payments", {"order_id": order["id"],
-                                                                          "provider": "wechat"},
-                                             key=f"{RUN}-{n}-{seq}-pay")
-            if status != 201:
-                tally.error(f"payment {status} {pay}")
+            pay = order.get("payment") or {}
+            if not pay.get("out_trade_no"):
+                tally.error(f"no payment opened: {order}")
                 continue
             status, paid = await conn.request("POST", f"/api/v1/payments/sandbox/{pay['out_trade_no']}/pay", {},
                                               key=f"{RUN}-{n}-{seq}-cb")

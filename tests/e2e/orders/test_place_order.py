@@ -101,3 +101,22 @@ def test_member_cancels_unpaid_order_and_stock_comes_back(client, w):
         ("", "pending_payment"), ("pending_payment", "cancelled")]
     assert_error(post(client, f"/api/v1/orders/{o['id']}/cancel", {}, token, "c2"), 409, "illegal_transition")
     assert checks.run() == []
+
+
+def test_place_and_open_the_payment_in_one_call(client, w):
+    from o2o.orders.models import Payment
+
+    _, token = member()
+    r = place(client, token, body(w, pay_with="wechat", payer_id="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), key="one")
+    assert r.status_code == 201, r.content
+    o = r.json()
+    pay = o["payment"]
+    assert pay["provider"] == "wechat" and pay["amount_fen"] == o["total_fen"]
+    assert pay["client_params"]["package"].startswith("prepay_id=")
+    assert Payment.objects.get(order_id=o["id"]).out_trade_no == pay["out_trade_no"]
+    again = place(client, token, body(w, pay_with="wechat", payer_id="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), key="one")
+    assert again.json() == o and Payment.objects.count() == 1
+    paid = post(client, f"/api/v1/payments/sandbox/{pay['out_trade_no']}/pay", {}, token)
+    assert paid.status_code == 200 and paid.json()["order_status"] == "allocated"
+    # Without pay_with the answer has no payment.
+    assert place(client, token, body(w), key="two").json()["payment"] is None

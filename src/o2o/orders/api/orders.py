@@ -20,8 +20,9 @@ from ninja import Query, Router
 from o2o.accounts.permissions import require
 from o2o.common.errors import Forbidden, InvalidInput
 from o2o.core.access import ActorKind, Perm
-from o2o.orders import carts, lifecycle, selectors
+from o2o.orders import carts, lifecycle, payments, selectors
 from o2o.orders.api.common import IdemKey, by_of, idempotent, member_of, viewer
+from o2o.orders.api.payment_schemas import PaymentOut
 from o2o.orders.api.schemas import (
     CancelIn,
     HistoryEventOut,
@@ -49,6 +50,7 @@ def order_body(order: Order, *, member_id: int | None, locations: list[int] | No
 def order_create(request: HttpRequest, body: OrderIn, idempotency_key: str | None = IdemKey):
     member = member_of(request)
     by = by_of(request)
+    client_ip = request.META.get("REMOTE_ADDR") or None
 
     def work() -> tuple[int, dict]:
         cart_id = None
@@ -66,7 +68,14 @@ def order_create(request: HttpRequest, body: OrderIn, idempotency_key: str | Non
                            utm={"source": body.utm_source, "medium": body.utm_medium, "campaign": body.utm_campaign},
                            expected_total_fen=body.expected_total_fen, cart_id=cart_id)
         order = order_place(req=req, member=member, by=by)
-        return 201, order_body(order, member_id=member.pk, locations=None)
+        out = order_body(order, member_id=member.pk, locations=None)
+        if body.pay_with is not None:  # one call for the mini-program's checkout: order + pay sheet
+            payment, _ = payments.payment_create(order_id=order.pk, provider=body.pay_with, member_id=member.pk,
+                                                 payer_id=body.payer_id, client_ip=client_ip)
+            out["payment"] = PaymentOut.model_validate(payments.payment_dict(payment, owner=True)).model_dump(
+                mode="json")
+            out["status"] = Order.objects.filter(pk=order.pk).values_list("status", flat=True).get()
+        return 201, out
 
     return idempotent(request, "orders.place", idempotency_key, body.model_dump(mode="json"), work)
 

@@ -104,6 +104,10 @@ class OrderIn(Schema):
     utm_campaign: str = Field("", max_length=64)
     expected_total_fen: int | None = Field(None, ge=0, le=_BIGINT,
                                            description="the total the customer saw; 409 total_changed if it differs")
+    pay_with: Literal["wechat", "alipay"] | None = Field(
+        None, description="open the payment in the same call (as POST /payments would); the answer's `payment` "
+                          "carries the pay sheet's parameters")
+    payer_id: str | None = Field(None, min_length=1, max_length=128, description="WeChat JSAPI: the payer's openid")
 
 
 class EtaOut(Schema):
@@ -174,6 +178,8 @@ class OrderOut(Schema):
     cancelled_at: datetime | None
     cancel_reason: str
     routing_decision_id: int | None
+    payment: dict[str, Any] | None = Field(None, description="with pay_with: the payment opened with the order "
+                                                             "(as POST /payments answers)")
 
 
 class OrderSummaryOut(Schema):
