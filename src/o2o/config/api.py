@@ -18,6 +18,7 @@ from o2o.common.errors import ApiError
 from o2o.fulfilment.api import router as fulfilment_router
 from o2o.inventory.api import router as inventory_router
 from o2o.inventory.pos_api import router as pos_router
+from o2o.members.api import router as members_router
 from o2o.orders.api.cart import router as cart_router
 from o2o.orders.api.delivery import router as delivery_router
 from o2o.orders.api.orders import router as orders_router
@@ -135,3 +136,4 @@ api.add_router("/store", store_router)
 api.add_router("/delivery", delivery_router)
 api.add_router("/returns", returns_router)
 api.add_router("/pos/orders", pos_orders_router)
+api.add_router("/members", members_router)

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "o2o.fulfilment",
     "o2o.outbox",
     "o2o.orders",
+    "o2o.members",
     "o2o.demo",
     "o2o.config",
 ]
