@@ -40,10 +40,16 @@ class User(AbstractUser):
 
 
 class Member(models.Model):
-    """A customer account, separate from staff. Personal data protection comes with the members issue."""
+    """A customer account, separate from staff.
+
+    The phone number is stored encrypted (``phone_enc``, AES-256-GCM, ``accounts.pii``), found
+    through its keyed blind index (``phone_index``) and shown masked (``phone_masked``).
+    """
 
     display_name = models.CharField(max_length=64, blank=True)
     phone_masked = models.CharField(max_length=16, blank=True)
+    phone_enc = models.TextField(blank=True, help_text="AES-256-GCM, v1.<key id>.<data>")
+    phone_index = models.CharField(max_length=64, blank=True, db_index=True, help_text="HMAC-SHA256 blind index")
     created_at = models.DateTimeField(auto_now_add=True)
     is_active = models.BooleanField(default=True)
 
@@ -83,3 +89,19 @@ class ApiToken(models.Model):
         raw = raw or secrets.token_urlsafe(32)
         token = cls.objects.create(key_hash=hash_token(raw), user=user, member=member, label=label)
         return token, raw
+
+
+class PiiAccessLog(models.Model):
+    """Every reveal or export of personal data: who, whose, what, why, when."""
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="pii_access")
+    field = models.CharField(max_length=32)
+    action = models.CharField(max_length=16, default="reveal", help_text="reveal | export")
+    reason = models.CharField(max_length=200)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "个人信息访问记录 personal data access"
+        verbose_name_plural = "个人信息访问记录 personal data access"
+        indexes = [models.Index(fields=["member", "at"], name="pii_access_member_time")]

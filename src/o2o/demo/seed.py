@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from o2o.accounts.models import ApiToken, Member, User, hash_token
+from o2o.accounts.pii_services import member_set_phone
 from o2o.catalog.importer import import_catalog
 from o2o.catalog.models import Sku
 from o2o.inventory.models import Movement, MovementKind, Stock
@@ -41,6 +42,7 @@ from o2o.stores.services import location_upsert, region_ensure
 
 SEED_RNG = 2017
 SEED_REFERENCE = "seed-demo"
+DEMO_MEMBER_PHONE = "13800000000"  # a demo number (138****0000)
 OPENING_AT = datetime(2026, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
 BATCH = 5_000
 
@@ -177,7 +179,8 @@ def _seed_accounts(report: SeedReport) -> None:
             ApiToken.issue(user=user, raw=a.token, label=f"demo {a.username}")
             report.tokens_created += 1
     if not ApiToken.objects.filter(key_hash=hash_token(DEMO_MEMBER_TOKEN)).exists():
-        member = Member.objects.create(display_name=DEMO_MEMBER_NAME, phone_masked="138****0000")
+        member = Member.objects.create(display_name=DEMO_MEMBER_NAME)
+        member_set_phone(member=member, phone=DEMO_MEMBER_PHONE)  # stored encrypted, shown masked
         ApiToken.issue(member=member, raw=DEMO_MEMBER_TOKEN, label="demo member")
         report.users_created += 1
         report.tokens_created += 1

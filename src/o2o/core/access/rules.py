@@ -62,6 +62,7 @@ class Perm(StrEnum):
     ORDER_FULFIL = "order.fulfil"  # pick, pack, mark ready, hand over, verify pickup codes
     ORDER_CANCEL = "order.cancel"
     RETURN_ACCEPT = "return.accept"  # take back goods at the counter, refund a return
+    PII_REVEAL = "pii.reveal"  # see a member's phone number unmasked (every reveal is logged)
 
 
 _STORE_OPS = {
@@ -76,7 +77,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.STORE_MANAGER: frozenset(_STORE_OPS | {Perm.ORDER_CANCEL}),
     Role.CLERK: frozenset(_STORE_OPS - {Perm.STOCK_ADJUST}),
     Role.CUSTOMER_SERVICE: frozenset({Perm.CATALOG_VIEW, Perm.LOCATION_VIEW, Perm.STOCK_VIEW, Perm.ORDER_VIEW,
-                                      Perm.ORDER_CANCEL, Perm.RETURN_ACCEPT}),
+                                      Perm.ORDER_CANCEL, Perm.RETURN_ACCEPT, Perm.PII_REVEAL}),
     Role.MARKETING: frozenset({Perm.CATALOG_VIEW, Perm.LOCATION_VIEW, Perm.STOCK_VIEW}),
 }
 
