@@ -56,6 +56,7 @@ from o2o.orders.models import (
     TaskStatus,
     TrackingEvent,
 )
+from o2o.orders.placement import contact_phone
 
 log = logging.getLogger("o2o.orders.delivery")
 
@@ -100,7 +101,7 @@ def request_for(task: CourierTask) -> DeliveryRequest:
     return DeliveryRequest(
         shipment_ref=task.shipment_ref,
         origin=Place(store.name, "", store.address, store.lat, store.lng),
-        destination=Place(order.contact_name, order.contact_phone, order.address, order.dest_lat, order.dest_lng),
+        destination=Place(order.contact_name, contact_phone(order), order.address, order.dest_lat, order.dest_lng),
         weight_g=sum(weights.get(sku, 0) * n for sku, n in qty.items()), value_fen=value,
         callback_url=couriers.callback_url(task.provider), remark=f"订单 order {order.number}")
 

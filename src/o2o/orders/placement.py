@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from o2o.accounts import pii
 from o2o.accounts.models import Member
 from o2o.catalog.models import Channel
 from o2o.common.errors import Conflict, InvalidInput
@@ -62,6 +63,22 @@ class PlaceRequest:
     cart_id: int | None = None
 
 
+CONTACT_PHONE = "order.contact_phone"
+
+
+def contact_phone_fields(phone: str) -> dict[str, str]:
+    """The delivery contact's phone, encrypted at rest and kept masked for every screen."""
+    phone = phone.strip()[:32]
+    if not phone:
+        return {"contact_phone_enc": "", "contact_phone_masked": ""}
+    return {"contact_phone_enc": pii.encrypt(phone, field=CONTACT_PHONE), "contact_phone_masked": pii.mask_phone(phone)}
+
+
+def contact_phone(order: Order) -> str:
+    """The phone in clear, for the courier booking only (never shown on a screen)."""
+    return pii.decrypt(order.contact_phone_enc, field=CONTACT_PHONE) if order.contact_phone_enc else ""
+
+
 def shipments_from_decision(order: Order, decision: RoutingDecision, status: str, now: datetime) -> list[Shipment]:
     return [Shipment.objects.create(
         order=order, routed=rs, location_id=rs.location_id, mode=rs.mode, status=status, courier=rs.courier,
@@ -105,7 +122,7 @@ def order_place(*, req: PlaceRequest, member: Member, by: By, now: datetime | No
         utm_source=req.utm.get("source", "")[:64], utm_medium=req.utm.get("medium", "")[:64],
         utm_campaign=req.utm.get("campaign", "")[:64], status=OrderStatus.PENDING_PAYMENT,
         store_id=req.pickup_location_id, dest_lat=decision.dest_lat, dest_lng=decision.dest_lng,
-        address=req.address[:200], contact_name=req.contact_name[:64], contact_phone=req.contact_phone[:32],
+        address=req.address[:200], contact_name=req.contact_name[:64], **contact_phone_fields(req.contact_phone),
         goods_fen=t.goods_fen, discount_fen=t.discount_fen, delivery_fee_fen=t.delivery_fee_fen,
         total_fen=t.total_fen, pricing={**totals_json(t), "price_sources": priced.sources,
                                         "price_location_id": price_at},

@@ -19,6 +19,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from o2o.accounts import pii
 from o2o.common.errors import Forbidden, NotFound
 from o2o.orders.models import Order, OrderEvent, OrderLine, PickupCode, Shipment, ShipmentStatus
 
@@ -101,7 +102,7 @@ def order_dict(order: Order, *, locations: Collection[int] | None = None, owner:
         "choice": order.choice, "member_id": order.member_id, "store_id": order.store_id,
         "utm": {"source": order.utm_source, "medium": order.utm_medium, "campaign": order.utm_campaign},
         "address": order.address, "contact_name": order.contact_name,
-        "contact_phone": mask_phone(order.contact_phone),
+        "contact_phone": order.contact_phone_masked,
         "goods_fen": order.goods_fen, "discount_fen": order.discount_fen, "delivery_fee_fen": order.delivery_fee_fen,
         "total_fen": order.total_fen, "paid_fen": order.paid_fen, "refunded_fen": order.refunded_fen,
         "lines": [{"id": ln.pk, "sku_id": ln.sku_id, "name": ln.name, "qty": ln.qty,
@@ -119,11 +120,8 @@ def order_dict(order: Order, *, locations: Collection[int] | None = None, owner:
 
 
 def mask_phone(phone: str) -> str:
-    """138****5678: personal data is shown masked (the members issue adds encryption and reveal)."""
-    digits = phone.strip()
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return f"{digits[:3]}****{digits[-4:]}"
+    """138****5678: personal data is shown masked (``accounts.pii``)."""
+    return pii.mask_phone(phone)
 
 
 def order_history(order: Order) -> list[dict[str, Any]]:

@@ -44,7 +44,6 @@ from o2o.orders import delivery, history, pickup
 from o2o.orders.actors import By, system
 from o2o.orders.locks import lock_order
 from o2o.orders.models import DeliveryAlert, EventKind, Order, OrderLine, Shipment, ShipmentStatus
-from o2o.orders.selectors import mask_phone
 
 log = logging.getLogger("o2o.orders")
 
@@ -276,7 +275,7 @@ def store_shipment_dict(s: Shipment, *, now: datetime, names: dict[tuple[int, in
         "lines": [{"sku_id": ln["sku_id"], "qty": ln["qty"], "name": names.get((s.order_id, ln["sku_id"]), "")}
                   for ln in s.lines],
         "courier": s.courier, "tracking_no": s.tracking_no, "contact_name": order.contact_name,
-        "contact_phone": mask_phone(order.contact_phone),
+        "contact_phone": order.contact_phone_masked,
         "eta_earliest": local(s.eta_earliest), "eta_latest": local(s.eta_latest),
         "pickup_deadline": local(s.pickup_deadline), "ready_at": local(s.ready_at),
         "handed_over_at": local(s.handed_over_at), "completed_at": local(s.completed_at),

@@ -44,6 +44,10 @@ def test_place_prices_routes_reserves_and_records(client, w):
     assert sh["mode"] == "same_city" and sh["status"] == "pending" and sh["location_id"] == w.a.pk
     assert figures(w.a, w.s1) == (before[0], before[1] + 2)
     order = Order.objects.get(pk=o["id"])
+    assert "13812345678" not in order.contact_phone_enc and order.contact_phone_masked == "138****5678"
+    from o2o.orders.placement import contact_phone
+
+    assert contact_phone(order) == "13812345678"  # what the courier booking gets
     res = Reservation.objects.get(reference=order.number)
     assert res.status == ReservationStatus.ACTIVE
     assert OrderEvent.objects.filter(order=order).count() == 1
