@@ -153,5 +153,5 @@ O2O = {
     # Couriers: "simulator" or "production" (env, docs/delivery.md); the order tried on (re-)dispatch.
     "COURIERS": {"mode": os.environ.get("O2O_COURIERS_MODE", "simulator"), "order": ["dada", "sf", "own"]},
     # Handlers of the transactional outbox's events.
-    "OUTBOX_HANDLERS": ["o2o.outbox.handlers.log_event"],
+    "OUTBOX_HANDLERS": ["o2o.outbox.handlers.log_event", "o2o.members.handlers.on_order_event"],
 }

@@ -1,7 +1,45 @@
-"""(being written)"""
+"""Members API: points (积分).
+
+* ``GET /members/me/points`` (the member): balance, debt, lots with expiry, the last 50 entries.
+* ``GET /members/{member_id}/points`` (staff with ``order.view``): HQ sees every member; store
+  and region staff only members with an order at one of their locations (404 otherwise, so
+  a member id reveals nothing); members get 403.
+* ``POST /members/me/points/deduction-quote`` {order_total_fen}: the most points usable on an
+  order of that amount and their value (``O2O["POINTS"]`` deduction settings).
+"""
 
 from __future__ import annotations
 
+from django.http import HttpRequest
 from ninja import Router
 
+from o2o.core.loyalty import max_deductible
+from o2o.fulfilment.schemas import with_errors
+from o2o.members import selectors
+from o2o.members.points import deduction_rule
+from o2o.members.schemas import DeductionQuoteIn, DeductionQuoteOut, PointsOut
+from o2o.orders.api.common import member_of
+
 router = Router(tags=["members"])
+
+
+@router.get("/me/points", response=with_errors({200: PointsOut}), summary="My points: balance, lots, history")
+def my_points(request: HttpRequest):
+    return selectors.points_view(member_of(request).pk)
+
+
+@router.post("/me/points/deduction-quote", response=with_errors({200: DeductionQuoteOut}),
+             summary="How many points may pay for an order of this amount")
+def deduction_quote(request: HttpRequest, body: DeductionQuoteIn):
+    available = selectors.available_points(member_of(request).pk)
+    rule = deduction_rule()
+    quote = max_deductible(available, body.order_total_fen, rule)
+    return {"points": quote.points, "fen": quote.fen, "available": available,
+            "points_per_yuan": rule.points_per_yuan, "max_share_percent": rule.max_share_percent}
+
+
+@router.get("/{int:member_id}/points", response=with_errors({200: PointsOut}),
+            summary="A member's points (staff with order.view; store staff: members of their stores)")
+def member_points(request: HttpRequest, member_id: int):
+    member = selectors.member_for_staff(request, member_id)
+    return selectors.points_view(member.pk)
