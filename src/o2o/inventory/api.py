@@ -16,11 +16,11 @@ from ninja import Field, Header, Query, Router, Schema
 from pydantic import model_validator
 
 from o2o.accounts.permissions import actor_of, require
-from o2o.common.errors import NotFound
+from o2o.common.errors import Conflict, NotFound
 from o2o.core.access import Actor, ActorKind, Perm
 from o2o.core.geo import in_china_bbox
+from o2o.inventory import ownership, selectors, stock, transfers
 from o2o.inventory import reservations as res_service
-from o2o.inventory import selectors, stock, transfers
 from o2o.inventory.idempotency import run_idempotent
 from o2o.inventory.ledger import Who
 from o2o.inventory.models import Reservation
@@ -360,6 +360,10 @@ def reservation_get(request: HttpRequest, reservation_id: int):
 
 def _close(request: HttpRequest, reservation_id: int, key: str | None, fulfil: bool) -> Status:
     who = who_of(require(request, Perm.STOCK_RESERVE, location=_reservation_location(reservation_id)))
+    owner = ownership.owner_of(reservation_id)
+    if owner is not None:  # an order's hold: the order center releases or hands it over
+        raise Conflict("这是订单的库存预占，请通过订单处理 This hold belongs to an order; use the order's endpoints",
+                       code="owned_reservation", details={"reservation_id": reservation_id, "owner": owner})
     service = res_service.reservation_fulfil if fulfil else res_service.reservation_release
 
     def work() -> tuple[int, dict]:

@@ -17,6 +17,10 @@ class OrdersConfig(AppConfig):
         from o2o.orders.shorts import OWNER
 
         ownership.register(OWNER)
+        from o2o.inventory import ownership as holds
+        from o2o.orders.shorts import owns_reservation
+
+        holds.register("orders", owns_reservation)
         # Refunds go through the payment gateways.
         from o2o.orders.payments import install
 

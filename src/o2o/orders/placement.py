@@ -102,8 +102,8 @@ def order_place(*, req: PlaceRequest, member: Member, by: By, now: datetime | No
     _check(req)
     now = now or timezone.now()
     price_at = req.pickup_location_id if req.choice == FulfilmentChoice.PICKUP else req.price_location_id
-    # 11 random digits a day: a clash is a one-in-a-hundred-billion event; the UNIQUE index still
-    # refuses it (the request then answers 409 and may be sent again).
+    # A clash of random numbers is rare (``numbers.DIGITS``); the UNIQUE index refuses it, and the
+    # request is then retried by the Idempotency-Key helper (or answers 409: send it again).
     number = numbers.order_number(now)
     basket = load_basket(req.lines)
     decision = decision_create(order_ref=number, lines=req.lines, lat=req.lat, lng=req.lng, coord=req.coord,

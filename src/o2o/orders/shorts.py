@@ -29,7 +29,7 @@ from o2o.fulfilment.reroute import shipment_reroute_short
 from o2o.orders import history, lifecycle, pickup
 from o2o.orders.actors import system
 from o2o.orders.locks import lock_order
-from o2o.orders.models import Shipment, ShipmentStatus
+from o2o.orders.models import AlertKind, EventKind, Shipment, ShipmentStatus
 
 log = logging.getLogger("o2o.orders")
 
@@ -47,6 +47,9 @@ def order_shipment_shorted(routed_shipment_id: int) -> RoutingDecision | None:
         order = lock_order(order_id)
         shipment = Shipment.objects.get(routed_id=routed_shipment_id)
         if shipment.status not in OPEN_FOR_REROUTE:
+            # Packed or waiting at the counter: too late to move it; the store must know at once.
+            if shipment.status in (ShipmentStatus.READY_FOR_PICKUP, ShipmentStatus.AWAITING_COURIER):
+                _alert_packed(order, shipment, by)
             return None
         decision = shipment_reroute_short(routed_shipment_id)
         if decision is None:
@@ -64,8 +67,22 @@ def order_shipment_shorted(routed_shipment_id: int) -> RoutingDecision | None:
         return decision
 
 
+def _alert_packed(order, shipment: Shipment, by) -> None:  # noqa: ANN001
+    """A till sold stock this packed shipment was holding: alert the store once, note it on the order."""
+    from o2o.orders.delivery import raise_alert  # noqa: PLC0415 - delivery imports placement, like this module
+
+    message = (f"订单 {order.number} 已打包的商品被门店售出，请核对库存 goods packed for order {order.number} "
+               f"were sold at the till; check the shelf")
+    if raise_alert(shipment, AlertKind.HOLD_LOST, key=f"hold_lost:{shipment.pk}", message=message, order=order):
+        history.log(order, by=by, kind=EventKind.NOTE, shipment=shipment, reason=message[:200])
+
+
 def owns(routed_shipment_id: int) -> bool:
     return Shipment.objects.filter(routed_id=routed_shipment_id).exists()
+
+
+def owns_reservation(reservation_id: int) -> bool:
+    return Shipment.objects.filter(routed__reservation_id=reservation_id).exists()
 
 
 OWNER = Owner(name="orders", owns=owns, reroute_short=order_shipment_shorted)

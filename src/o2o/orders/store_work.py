@@ -102,6 +102,11 @@ def shipment_mark_ready(shipment_id: int, by: By, tracking_no: str = "", *, now:
                                   ready_at=now, pickup_deadline=deadline)
             pickup.code_issue(s, now)
         elif target is SS.AWAITING_COURIER:
+            reservation_id = _reservation_id(s)
+            # The goods must still be held here until the rider collects them (up to the paid hold).
+            if reservation_id is not None and not reservation_extend(reservation_id=reservation_id,
+                                                                     expires_at=now + timedelta(days=1)):
+                raise _hold_lost(s, reservation_id)
             history.shipment_move(s, target, by=by, now=now, reason="已打包，等待骑手 packed; booking a courier",
                                   ready_at=now)
             delivery.dispatch_for(s, by=by)

@@ -168,3 +168,46 @@ def test_a_member_cannot_cancel_once_any_store_started(client, monkeypatch, djan
     # The store's own history rows show only its shipment; order-level rows name no shipment detail.
     hist = client.get(f"/api/v1/orders/{o['id']}/history", **auth(w.clerk_a)).json()
     assert all(e["shipment_id"] in (None, at_a.pk) for e in hist)
+
+
+def test_the_inventory_api_leaves_order_holds_to_the_order_center(client, w):
+    from o2o.inventory.models import Reservation, ReservationStatus
+
+    _, token = member()
+    o = place(client, w, token)
+    pay(o["id"])
+    reservation_id = Shipment.objects.get(order_id=o["id"]).routed.reservation_id
+    for action in ("release", "fulfil"):
+        r = post(client, f"/api/v1/inventory/reservations/{reservation_id}/{action}", {}, w.clerk_a, f"k-{action}")
+        assert r.status_code == 409 and r.json()["code"] == "owned_reservation"
+    assert Reservation.objects.get(pk=reservation_id).status == ReservationStatus.ACTIVE
+
+
+def test_a_till_sale_of_packed_goods_alerts_the_store(client, w, django_capture_on_commit_callbacks):
+    from o2o.orders.models import DeliveryAlert
+
+    _, token = member()
+    body = {"lines": lines((w.s1, 2)), "channel": "app", "choice": "pickup", "pickup_location_id": w.a.pk,
+            "lat": P.lat, "lng": P.lng}
+    o = post(client, "/api/v1/orders", body, token, "k-packed").json()
+    pay(o["id"])
+    shipment = Shipment.objects.get(order_id=o["id"])
+    assert post(client, f"/api/v1/store/shipments/{shipment.pk}/ready", {}, w.clerk_a, "r").status_code == 200
+    for event_id in ("e-p1", "e-p2"):  # the same shortage reported twice: one alert
+        _sell_all_at_a(client, w, w.s1, 10, event_id, django_capture_on_commit_callbacks)
+    [alert] = DeliveryAlert.objects.filter(shipment=shipment)
+    assert alert.kind == "hold_lost" and alert.location_id == w.a.pk
+    assert Shipment.objects.get(pk=shipment.pk).status == "ready_for_pickup"
+
+
+def test_same_city_ready_refuses_a_lost_hold(client, w):
+    from o2o.inventory.models import Reservation
+
+    _, token = member()
+    o = place(client, w, token)
+    pay(o["id"])
+    shipment = Shipment.objects.get(order_id=o["id"])
+    Reservation.objects.filter(pk=shipment.routed.reservation_id).update(status="expired")
+    r = post(client, f"/api/v1/store/shipments/{shipment.pk}/ready", {}, w.clerk_a, "r2")
+    assert r.status_code == 409 and r.json()["code"] == "hold_lost"
+    assert Shipment.objects.get(pk=shipment.pk).status == "allocated"

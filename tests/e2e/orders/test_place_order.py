@@ -124,3 +124,23 @@ def test_place_and_open_the_payment_in_one_call(client, w):
     assert paid.status_code == 200 and paid.json()["order_status"] == "allocated"
     # Without pay_with the answer has no payment.
     assert place(client, token, body(w), key="two").json()["payment"] is None
+
+
+def test_a_provider_failure_with_pay_with_keeps_the_order_and_says_why(client, w, monkeypatch):
+    from o2o.orders import payments
+    from o2o.orders.models import Payment
+
+    def down(*a, **k):  # noqa: ANN002, ANN003
+        raise payments.ProviderUnavailable("支付渠道不可用 provider down")
+
+    monkeypatch.setattr(payments, "_open_trade", down)
+    _, token = member()
+    r = place(client, token, body(w, pay_with="alipay"), key="down")
+    assert r.status_code == 201, r.content
+    o = r.json()
+    assert o["status"] == "pending_payment" and o["payment"] is None
+    assert o["payment_error"]["code"] == "payment_provider_error" and o["payment_error"]["status"] == 502
+    assert Order.objects.filter(pk=o["id"]).exists() and Payment.objects.count() == 0
+    monkeypatch.setattr(payments, "_open_trade", lambda *a, **k: {"order_string": "ok"})
+    retry = post(client, "/api/v1/payments", {"order_id": o["id"], "provider": "alipay"}, token, "pay-again")
+    assert retry.status_code == 201, retry.content

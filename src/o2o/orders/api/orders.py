@@ -17,11 +17,12 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from o2o.accounts.permissions import require
-from o2o.common.errors import Forbidden, InvalidInput
+from o2o.accounts.permissions import actor_of, require
+from o2o.common.errors import ApiError, Forbidden, InvalidInput
 from o2o.core.access import ActorKind, Perm
+from o2o.inventory.idempotency import run_idempotent
 from o2o.orders import carts, lifecycle, payments, selectors
-from o2o.orders.api.common import IdemKey, by_of, idempotent, member_of, viewer
+from o2o.orders.api.common import IdemKey, Status, by_of, idempotent, member_of, viewer
 from o2o.orders.api.payment_schemas import PaymentOut
 from o2o.orders.api.schemas import (
     CancelIn,
@@ -68,16 +69,28 @@ def order_create(request: HttpRequest, body: OrderIn, idempotency_key: str | Non
                            utm={"source": body.utm_source, "medium": body.utm_medium, "campaign": body.utm_campaign},
                            expected_total_fen=body.expected_total_fen, cart_id=cart_id)
         order = order_place(req=req, member=member, by=by)
-        out = order_body(order, member_id=member.pk, locations=None)
-        if body.pay_with is not None:  # one call for the mini-program's checkout: order + pay sheet
-            payment, _ = payments.payment_create(order_id=order.pk, provider=body.pay_with, member_id=member.pk,
-                                                 payer_id=body.payer_id, client_ip=client_ip)
-            out["payment"] = PaymentOut.model_validate(payments.payment_dict(payment, owner=True)).model_dump(
-                mode="json")
-            out["status"] = Order.objects.filter(pk=order.pk).values_list("status", flat=True).get()
-        return 201, out
+        return 201, order_body(order, member_id=member.pk, locations=None)
 
-    return idempotent(request, "orders.place", idempotency_key, body.model_dump(mode="json"), work)
+    actor = actor_of(request)
+    placed = run_idempotent(operation=f"orders.place:{actor.kind.value}:{actor.id}"[:64], key=idempotency_key,
+                            payload=body.model_dump(mode="json"), work=work)
+    if body.pay_with is None or placed.status != 201:
+        return Status(placed.status, placed.body)
+    # One call for a mini-program checkout: the order has committed (its stock rows are no longer
+    # locked while the provider answers); the payment opens in its own transaction. A retry with the
+    # same key replays the order and reuses the open payment. If the provider fails, the order
+    # stands and the answer says why (the client then calls POST /payments).
+    order_id = placed.body["id"]
+    extra: dict = {"payment": None, "payment_error": None}
+    try:
+        payment, _ = payments.payment_create(order_id=order_id, provider=body.pay_with, member_id=member.pk,
+                                             payer_id=body.payer_id, client_ip=client_ip)
+        extra["payment"] = PaymentOut.model_validate(payments.payment_dict(payment, owner=True)).model_dump(
+            mode="json")
+    except ApiError as exc:
+        extra["payment_error"] = {**exc.as_dict(), "status": exc.status}
+    fresh = Order.objects.get(pk=order_id)  # a zero-yuan order is paid at once: answer it as it is now
+    return Status(201, {**order_body(fresh, member_id=member.pk, locations=None), **extra})
 
 
 @router.get("", response=with_errors({200: OrderPageOut}), summary="The order center: orders the caller may see")

@@ -180,6 +180,8 @@ class OrderOut(Schema):
     routing_decision_id: int | None
     payment: dict[str, Any] | None = Field(None, description="with pay_with: the payment opened with the order "
                                                              "(as POST /payments answers)")
+    payment_error: dict[str, Any] | None = Field(None, description="with pay_with: why the payment could not be "
+                                                                   "opened (the order stands; call POST /payments)")
 
 
 class OrderSummaryOut(Schema):

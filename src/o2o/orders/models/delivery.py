@@ -68,6 +68,7 @@ class AlertKind(models.TextChoices):
     NO_COURIER = "no_courier", "无可用运力 no courier left"
     LATE = "late", "超时 late"
     PICKUP_EXPIRED = "pickup_expired", "自提超时 pickup deadline passed"
+    HOLD_LOST = "hold_lost", "已打包商品被售出 packed goods sold at the till"
 
 
 class DeliveryAlert(models.Model):
