@@ -150,7 +150,11 @@ def reroute_shorted(reservation_ids: Iterable[int] | None = None, *, limit: int 
     if reservation_ids is not None:
         qs = qs.filter(reservation_id__in=list(reservation_ids))
     done: list[int] = []
-    for pk in list(qs.values_list("pk", flat=True)[:limit]):
+    # Scan past the ones left as they are (an owner declines a shipment already packed), so they
+    # can never hide newer ones; at most ``limit`` re-routes and ten times that many looks a run.
+    for pk in list(qs.values_list("pk", flat=True)[:10 * limit]):
+        if len(done) >= limit:
+            break
         owner = owner_of(pk)
         try:
             d = owner.reroute_short(pk) if owner is not None else shipment_reroute_short(pk)

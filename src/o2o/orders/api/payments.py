@@ -98,11 +98,11 @@ def sandbox_pay(request: HttpRequest, out_trade_no: str, body: SandboxPayIn | No
 @router.post("/refunds/{refund_id}/settle", response=with_errors({200: RefundOut}, 409),
              summary="Mark a refund of till money as paid out by the store's staff")
 def refund_settle(request: HttpRequest, refund_id: int, body: SettleIn, idempotency_key: str | None = IdemKey):
+    if actor_of(request).kind is ActorKind.MEMBER:  # before the lookup: ids say nothing to members
+        raise Forbidden("仅员工可操作 Staff only", code="staff_only")
     refund = Refund.objects.filter(pk=refund_id).first()
     if refund is None:
         raise NotFound("退款不存在 Unknown refund", code="unknown_refund", details={"refund_id": refund_id})
-    if actor_of(request).kind is ActorKind.MEMBER:
-        raise Forbidden("仅员工可操作 Staff only", code="staff_only")
     location = payment_refunds.refund_payout_location_id(refund)
     if location is not None:
         require(request, Perm.RETURN_ACCEPT, location=location)
