@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 from django.db import connection
+
+from o2o.common.errors import Conflict
 
 
 def someone_waits_on_a_lock() -> bool:
@@ -12,3 +17,34 @@ def someone_waits_on_a_lock() -> bool:
         cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                     "AND wait_event_type = 'Lock'")
         return cur.fetchone()[0] > 0
+
+
+TIMEOUT = 20
+
+
+def race(*jobs: Callable[[], object]) -> list[object]:
+    """Run the jobs in threads released together (each on its own connection); their results, a
+    Conflict counting as its code. Any other exception fails the test."""
+    start = threading.Barrier(len(jobs))
+    results: list[object] = []
+    errors: list[BaseException] = []
+
+    def run(job: Callable[[], object]) -> None:
+        try:
+            start.wait(TIMEOUT)
+            results.append(job())
+        except Conflict as exc:
+            results.append(exc.code)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT)
+    assert not any(t.is_alive() for t in threads)
+    assert errors == []
+    return results

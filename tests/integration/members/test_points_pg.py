@@ -10,43 +10,16 @@ from datetime import datetime
 import pytest
 from django.db import connection
 
-from o2o.common.errors import Conflict
 from o2o.core.loyalty import CHINA_TZ
 from o2o.members import points as svc
 from o2o.members.models import PointsAccount, PointsEntry
-from tests.concurrency import someone_waits_on_a_lock
+from tests.concurrency import race, someone_waits_on_a_lock
 from tests.factories import member
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 T0 = datetime(2024, 3, 15, 10, 0, tzinfo=CHINA_TZ)
 TIMEOUT = 20
-
-
-def _race(*jobs: Callable) -> list[object]:
-    start = threading.Barrier(len(jobs))
-    results: list[object] = []
-    errors: list[BaseException] = []
-
-    def run(job: Callable) -> None:
-        try:
-            start.wait(TIMEOUT)
-            results.append(job())
-        except Conflict as exc:
-            results.append(exc.code)
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(TIMEOUT)
-    assert not any(t.is_alive() for t in threads)
-    assert errors == []
-    return results
 
 
 def _hold_first(fn: Callable) -> Callable:
@@ -69,7 +42,7 @@ def test_two_spends_that_together_exceed_the_balance_one_wins(monkeypatch):
     m, _ = member()
     svc.points_earn(m.pk, 100, "order:1", T0)
     monkeypatch.setattr(svc, "ledger_of", _hold_first(svc.ledger_of))  # the first holds the lock meanwhile
-    results = _race(lambda: svc.points_spend(m.pk, 70, "a", T0), lambda: svc.points_spend(m.pk, 70, "b", T0))
+    results = race(lambda: svc.points_spend(m.pk, 70, "a", T0), lambda: svc.points_spend(m.pk, 70, "b", T0))
     assert sorted(map(str, results)).count("insufficient_points") == 1
     acc = PointsAccount.objects.get(member=m)
     assert acc.balance == 30 and acc.debt == 0
@@ -80,7 +53,7 @@ def test_two_spends_that_together_exceed_the_balance_one_wins(monkeypatch):
 def test_many_concurrent_spends_never_overspend():
     m, _ = member()
     svc.points_earn(m.pk, 50, "order:1", T0)
-    results = _race(*[(lambda i=i: svc.points_spend(m.pk, 7, f"s{i}", T0)) for i in range(10)])
+    results = race(*[(lambda i=i: svc.points_spend(m.pk, 7, f"s{i}", T0)) for i in range(10)])
     won = [r for r in results if isinstance(r, PointsAccount)]
     assert len(won) == 7 and results.count("insufficient_points") == 3
     acc = PointsAccount.objects.get(member=m)
@@ -89,6 +62,6 @@ def test_many_concurrent_spends_never_overspend():
 
 def test_first_earnings_at_once_create_one_account():
     m, _ = member()
-    _race(lambda: svc.points_earn(m.pk, 5, "a", T0), lambda: svc.points_earn(m.pk, 6, "b", T0))
+    race(lambda: svc.points_earn(m.pk, 5, "a", T0), lambda: svc.points_earn(m.pk, 6, "b", T0))
     acc = PointsAccount.objects.get(member=m)
     assert acc.balance == 11 and svc.points_check(acc) == ()

@@ -16,11 +16,10 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from o2o.common.errors import Conflict
 from o2o.inventory import checks
 from o2o.orders import pos_orders, returns
 from o2o.orders.models import Order, OrderLine, Return
-from tests.concurrency import someone_waits_on_a_lock
+from tests.concurrency import race, someone_waits_on_a_lock
 from tests.e2e.orders.test_returns_support import CLERK, fake_refunds, pos_order
 from tests.factories import figures
 from tests.integration.fulfilment.world import build
@@ -47,32 +46,6 @@ def _hold_first(fn: Callable) -> Callable:
     return wrapped
 
 
-def _race(*jobs: Callable) -> list[object]:
-    start = threading.Barrier(len(jobs))
-    results: list[object] = []
-    errors: list[BaseException] = []
-
-    def run(job: Callable) -> None:
-        try:
-            start.wait(TIMEOUT)
-            results.append(job())
-        except Conflict as exc:
-            results.append(exc.code)
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(TIMEOUT)
-    assert not any(t.is_alive() for t in threads)
-    assert errors == []
-    return results
-
-
 @pytest.mark.parametrize("order_lock", [True, False])
 def test_two_returns_that_together_exceed_the_line_one_wins(monkeypatch, order_lock):
     assert connection.vendor == "postgresql"  # marked postgres: runs only in the PostgreSQL suite
@@ -89,7 +62,7 @@ def test_two_returns_that_together_exceed_the_line_one_wins(monkeypatch, order_l
         return lambda: returns.return_create(order_id=order.pk, lines=[(line.pk, 2)], method="courier",
                                              location_id=loc.pk, reason="race", by=CLERK)
 
-    results = _race(job(w.a), job(w.b))
+    results = race(job(w.a), job(w.b))
     won = [r for r in results if isinstance(r, Return)]
     assert len(won) == 1 and [r for r in results if not isinstance(r, Return)] == ["return_exceeds_quantity"]
     line.refresh_from_db()
@@ -106,7 +79,7 @@ def test_two_receipts_of_one_return_restock_and_refund_once(monkeypatch):
                                 reason="race", by=CLERK)
     before = figures(w.b, w.s1)
     monkeypatch.setattr(returns, "_restock", _hold_first(returns._restock))
-    results = _race(lambda: returns.return_receive(return_id=ret.pk, by=CLERK),
+    results = race(lambda: returns.return_receive(return_id=ret.pk, by=CLERK),
                     lambda: returns.return_receive(return_id=ret.pk, by=CLERK))
     assert sorted(r if isinstance(r, str) else "ok" for r in results) == ["ok", "return_not_open"]
     assert figures(w.b, w.s1) == (before[0] + 2, before[1])
@@ -125,7 +98,7 @@ def test_one_receipt_sent_twice_at_once_makes_one_order(monkeypatch):
             return pos_orders.pos_order_record(location_id=w.a.pk, receipt_no="TWICE", lines=[(w.s1.pk, 1, 1000)],
                                                paid_fen=1000, payment_method="wechat", occurred_at=at, by=CLERK)
 
-    results = _race(job, job)
+    results = race(job, job)
     assert sorted(created for _, created in results) == [False, True]
     assert len({order.pk for order, _ in results}) == 1
     assert Order.objects.filter(external_ref="TWICE").count() == 1
