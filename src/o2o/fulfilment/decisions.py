@@ -23,11 +23,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from o2o.common.errors import Conflict, InvalidInput
-from o2o.core.routing import Choice, Order, Plan, RoutingConfig, route
+from o2o.core.routing import Choice, Mode, Order, Plan, RoutingConfig, route
 from o2o.fulfilment import clock
-from o2o.fulfilment.models import RoutedShipment, RoutingDecision, ShipmentStatus, Trigger
+from o2o.fulfilment.models import RoutedShipment, RoutingDecision, ShipmentStatus, Trigger, routing_of
 from o2o.fulfilment.network import Snapshot, load_basket, load_network
-from o2o.fulfilment.quotes import CannotFill, check_pickup_location, complete, destination
+from o2o.fulfilment.quotes import CannotFill, check_pickup_location, complete, destination, network_for
 from o2o.fulfilment.signals import shipment_rerouted
 from o2o.inventory.ledger import Who
 from o2o.inventory.reservations import reservation_create
@@ -79,18 +79,26 @@ def inputs_json(order: Order, snap: Snapshot, **extra: Any) -> dict[str, Any]:
             "network": snap.summary(), "config": config_summary(snap.network.config), **extra}
 
 
+def modes_json(modes: frozenset[Mode] | None) -> dict[str, Any]:
+    """For the decision's inputs: the only modes the choice allows (nothing when it allows all)."""
+    return {} if modes is None else {"modes": sorted(m.value for m in modes)}
+
+
 def record(*, order: Order, plan: Plan, snap: Snapshot, trigger: str, who: Who, inputs: dict[str, Any],
            parent: RoutingDecision | None = None, source_shipment: RoutedShipment | None = None,
-           excluded: Iterable[int] = (), release: tuple[int, Callable[[], object]] | None = None) -> RoutingDecision:
+           excluded: Iterable[int] = (), release: tuple[int, Callable[[], object]] | None = None,
+           choice: str | None = None) -> RoutingDecision:
     """Store ``plan`` as a decision and reserve every shipment's lines (caller's transaction).
 
-    ``release`` = (location id, action): the re-route's release of the old reservation, run in
-    location-id order among the new reservations (the inventory's lock order).
+    ``choice``: the customer's choice kind (``ChoiceKind``: ``express`` routes as the engine's
+    ``cheapest`` over express only); default the engine's choice. ``release`` = (location id,
+    action): the re-route's release of the old reservation, run in location-id order among the
+    new reservations (the inventory's lock order).
     """
     point = snap.point
     decision = RoutingDecision.objects.create(
         order_ref=str(order.order_id), parent=parent, source_shipment=source_shipment, trigger=trigger,
-        choice=order.choice.value, dest_lat=point.lat, dest_lng=point.lng,
+        choice=choice or order.choice.value, dest_lat=point.lat, dest_lng=point.lng,
         pickup_location_id=order.pickup_node_id if order.choice is Choice.PICKUP else None,
         inputs=inputs, plan=plan_json(plan), explanation=plan.explanation, objective_fen=max(0, plan.objective_fen),
         cost_fen=max(0, plan.cost_fen), cash_fen=max(0, plan.cash_fen), policy=plan.policy,
@@ -121,13 +129,18 @@ def decision_create(*, order_ref: str, lines: list[tuple[int, int]], lat: float,
                     now: datetime | None = None, basket: tuple | None = None) -> RoutingDecision:
     """Route an order and store the decision with one reservation per shipment, or nothing.
 
-    422: the quote's input errors, ``pickup_location_required`` / ``pickup_location_unexpected``,
-    ``cannot_fill`` (the plan leaves a line unfilled). 409: ``already_routed`` (the order has
-    an initial decision), ``insufficient_stock`` (a reservation failed; nothing is stored).
+    ``choice`` is a ``ChoiceKind``, routed as ``routing_of`` says (``same_city`` / ``express``:
+    only that mode, as the quote's options of those kinds). ``now`` may be any aware time; the
+    engine reads it in local time (``clock.local``).
+
+    422: the quote's input errors, ``invalid_choice``, ``pickup_location_required`` /
+    ``pickup_location_unexpected``, ``cannot_fill`` (the plan leaves a line unfilled). 409:
+    ``already_routed`` (the order has an initial decision), ``insufficient_stock`` (a
+    reservation failed; nothing is stored).
     """
+    chosen, modes = routing_of(choice)
     basket = load_basket(lines) if basket is None else basket  # the caller may have checked it already
     point = destination(lat, lng, coord)
-    chosen = Choice(choice)
     if chosen is Choice.PICKUP and pickup_location_id is None:
         raise InvalidInput("自提须指定门店 Pickup needs pickup_location_id", code="pickup_location_required")
     if chosen is not Choice.PICKUP and pickup_location_id is not None:
@@ -137,19 +150,20 @@ def decision_create(*, order_ref: str, lines: list[tuple[int, int]], lat: float,
     if first is not None:
         raise Conflict("订单已路由 The order is already routed", code="already_routed",
                        details={"order_ref": order_ref, "decision_id": first})
-    now = now or clock.now()
+    now = clock.local(now)  # the engine reads local hours (night surcharge, express cut-off, capacity)
     snap = load_network(lines=basket, point=point, now=now, pickup_location_id=pickup_location_id)
     check_pickup_location(snap, pickup_location_id)
     order = Order(order_id=order_ref, lines=basket, destination=point, choice=chosen, pickup_node_id=pickup_location_id)
-    plan = route(order, snap.network, now)
+    plan = route(order, network_for(snap, modes), now)
     if not complete(plan):
         reasons = {u.sku_id: u.reason.value for u in plan.unfilled}
         raise CannotFill([{"sku_id": ln.sku_id, "qty": ln.qty, "reasons": [reasons[ln.sku_id]] if ln.sku_id in reasons else [],
-                           "by_option": {chosen.value: reasons.get(ln.sku_id)}} for ln in basket])
+                           "by_option": {choice: reasons.get(ln.sku_id)}} for ln in basket])
     try:
         with transaction.atomic():
-            return record(order=order, plan=plan, snap=snap, trigger=Trigger.INITIAL, who=who,
-                          inputs=inputs_json(order, snap, coord=coord, pickup_location_id=pickup_location_id))
+            return record(order=order, plan=plan, snap=snap, trigger=Trigger.INITIAL, who=who, choice=choice,
+                          inputs=inputs_json(order, snap, coord=coord, pickup_location_id=pickup_location_id,
+                                              **modes_json(modes)))
     except IntegrityError:
         # The same order routed by a concurrent request since the check above (UNIQUE initial).
         first = RoutingDecision.objects.filter(order_ref=order_ref, trigger=Trigger.INITIAL).values_list(

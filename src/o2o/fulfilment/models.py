@@ -18,6 +18,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from o2o.common.errors import InvalidInput
+from o2o.core.routing import Choice, Mode
+
 
 class Trigger(models.TextChoices):
     INITIAL = "initial", "首次路由 initial"
@@ -27,10 +30,39 @@ class Trigger(models.TextChoices):
 
 
 class ChoiceKind(models.TextChoices):
+    """The customer's fulfilment choice; :func:`routing_of` says how the engine routes each."""
+
     PICKUP = "pickup", "自提 pickup"
     FASTEST = "fastest", "最快 fastest"
     CHEAPEST = "cheapest", "最省 cheapest"
     ANY = "any", "均衡 any"
+    SAME_CITY = "same_city", "同城配送 same city"
+    EXPRESS = "express", "快递 express"
+
+
+# Choice kind -> (the engine's choice, the only modes it may use; None: every mode). The checkout
+# quote's options ``same_city`` and ``express`` are these same definitions, so an order placed
+# with the kind of an option routes exactly as that option was quoted, and a re-route keeps it.
+_ROUTING: dict[str, tuple[Choice, frozenset[Mode] | None]] = {
+    ChoiceKind.PICKUP: (Choice.PICKUP, None),
+    ChoiceKind.FASTEST: (Choice.FASTEST, None),
+    ChoiceKind.CHEAPEST: (Choice.CHEAPEST, None),
+    ChoiceKind.ANY: (Choice.ANY, None),
+    ChoiceKind.SAME_CITY: (Choice.FASTEST, frozenset({Mode.SAME_CITY})),
+    ChoiceKind.EXPRESS: (Choice.CHEAPEST, frozenset({Mode.EXPRESS})),
+}
+
+
+def routing_of(kind: str) -> tuple[Choice, frozenset[Mode] | None]:
+    """How a choice kind is routed: the engine's ``Choice`` and the modes allowed (None: all).
+
+    422 ``invalid_choice`` for a kind that is not a :class:`ChoiceKind`.
+    """
+    try:
+        return _ROUTING[kind]
+    except KeyError:
+        raise InvalidInput("配送方式不正确 Unknown fulfilment choice", code="invalid_choice",
+                           details={"choice": kind, "allowed": [c.value for c in ChoiceKind]}) from None
 
 
 class ShipmentMode(models.TextChoices):

@@ -7,6 +7,12 @@ Three kinds of option, each offered only when it fills **every** line:
 * ``same_city``: the engine's best plan with ``Choice.FASTEST`` over same-city sources only;
 * ``express``: the engine's best plan with ``Choice.CHEAPEST`` over express sources only.
 
+Each kind is also a placement choice (``models.ChoiceKind``) routed by the same definition
+(``models.routing_of``), so an order placed with an option's kind gets the plan it was quoted.
+
+``now`` may be any aware time: it is read in local time (``clock.local``), as the engine's
+hours (night surcharge, express cut-off, this hour's capacity) and the labels' days are.
+
 ``fee_fen`` is what the customer pays: the plan's cash cost (pick/pack plus courier or
 carrier), no margin and no free-delivery threshold yet. When no option fills the cart the
 answer is 422 ``cannot_fill`` naming each line and the engine's reason codes per option.
@@ -25,6 +31,7 @@ from o2o.common.errors import InvalidInput
 from o2o.core.geo import LatLng
 from o2o.core.routing import Choice, Mode, Network, Order, OrderLine, Plan, Reason, route
 from o2o.fulfilment import clock
+from o2o.fulfilment.models import ChoiceKind, routing_of
 from o2o.fulfilment.network import Site, Snapshot, load_basket, load_network, pickup_reach_m
 from o2o.inventory.selectors import to_gcj02
 
@@ -112,12 +119,13 @@ def _pickup_options(q: _Quote, chosen: int | None) -> list[dict]:
         q.reasons["pickup"] = {ln.sku_id: Reason.OUT_OF_REACH.value for ln in q.lines}  # type: ignore[misc]
         return []
     out: list[dict] = []
+    choice, _modes = routing_of(ChoiceKind.PICKUP)  # every mode: the engine keeps to the chosen store
     for n, i in enumerate(ids):
         if len(out) >= MAX_PICKUP_OPTIONS:
             break
         if n > 0 and not q.fills_alone(i):  # cheap pre-check; the first store is routed for its reasons
             continue
-        plan = route(q.order(Choice.PICKUP, i), net, q.now)
+        plan = route(q.order(choice, i), net, q.now)
         if n == 0:
             q.note("pickup", plan)  # the reasons of the chosen (else nearest) store
         if not complete(plan):
@@ -161,6 +169,11 @@ def _cannot_fill(q: _Quote) -> CannotFill:
     return CannotFill(lines)
 
 
+def network_for(snap: Snapshot, modes: frozenset[Mode] | None) -> Network:
+    """The snapshot's network restricted to ``modes`` (``routing_of``); None: the whole network."""
+    return snap.network if modes is None else snap.only(modes)
+
+
 def destination(lat: float, lng: float, coord: str) -> LatLng:
     """The customer's point in GCJ-02; 422 ``coords_outside_china`` / ``invalid_coord``."""
     if not (math.isfinite(lat) and math.isfinite(lng)):
@@ -182,14 +195,14 @@ def quote(*, lines: list[tuple[int, int]], lat: float, lng: float, coord: str = 
     """The options for a cart at a point (module docstring); 422 when none fills every line."""
     basket = load_basket(lines)
     point = destination(lat, lng, coord)
-    now = now or clock.now()
+    now = clock.local(now)  # the engine and the labels read local hours and days
     snap = load_network(lines=basket, point=point, now=now, pickup_location_id=pickup_location_id)
     check_pickup_location(snap, pickup_location_id)
     q = _Quote(basket, snap, now, {})
     options = _pickup_options(q, pickup_location_id)
-    for kind, modes, choice in (("same_city", frozenset({Mode.SAME_CITY}), Choice.FASTEST),
-                                ("express", frozenset({Mode.EXPRESS}), Choice.CHEAPEST)):
-        opt = _delivery_option(q, kind, snap.only(modes), choice)
+    for kind in (ChoiceKind.SAME_CITY, ChoiceKind.EXPRESS):
+        choice, modes = routing_of(kind)
+        opt = _delivery_option(q, kind.value, network_for(snap, modes), choice)
         if opt is not None:
             options.append(opt)
     if not options:

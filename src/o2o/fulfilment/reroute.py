@@ -7,7 +7,9 @@ one transaction:
 1. lock the shipment row and move it from ``reserved`` to ``rejected`` / ``short`` with a
    conditional UPDATE (a second attempt finds it closed: 409 ``shipment_not_open``);
 2. route **its** lines with the core ``reroute`` excluding its location and every location
-   excluded earlier in the decision chain (``excluded_location_ids`` is cumulative);
+   excluded earlier in the decision chain (``excluded_location_ids`` is cumulative), with the
+   order's choice as first routed (``models.routing_of``: an express-only order stays
+   express-only, a same-city one same-city);
 3. store the new decision (``parent`` = the shipment's decision, ``source_shipment`` = the
    shipment, UNIQUE: a shipment is re-routed at most once), reserve its shipments and
    release the old reservation (a shorted one is already closed), in location-id order
@@ -32,10 +34,11 @@ from o2o.common.errors import ApiError, Conflict, NotFound
 from o2o.core.geo import LatLng
 from o2o.core.routing import Choice, Order, OrderLine, Plan, reroute
 from o2o.fulfilment import clock
-from o2o.fulfilment.decisions import inputs_json, record
-from o2o.fulfilment.models import RoutedShipment, RoutingDecision, ShipmentStatus, Trigger
+from o2o.fulfilment.decisions import inputs_json, modes_json, record
+from o2o.fulfilment.models import RoutedShipment, RoutingDecision, ShipmentStatus, Trigger, routing_of
 from o2o.fulfilment.network import load_network
 from o2o.fulfilment.ownership import owner_of
+from o2o.fulfilment.quotes import network_for
 from o2o.inventory.errors import InsufficientStock
 from o2o.inventory.ledger import Who
 from o2o.inventory.models import ReservationStatus
@@ -91,8 +94,8 @@ def _reroute(shipment_id: int, *, trigger: str, status: str, reason: str, who: W
     excluded = set(parent.excluded_location_ids) | {shipment.location_id}
     lines = _lines(shipment)
     point = LatLng(parent.dest_lat, parent.dest_lng)
-    now = now or clock.now()
-    choice = Choice(parent.choice)
+    now = clock.local(now)  # the engine reads local hours
+    choice, modes = routing_of(parent.choice)
     pickup_id = parent.pickup_location_id if choice is Choice.PICKUP else None
     order = Order(order_id=parent.order_ref, lines=lines, destination=point, choice=choice, pickup_node_id=pickup_id)
     before = Plan(order_id=parent.order_ref, choice=choice, shipments=(), unfilled=(), cost_fen=0, cash_fen=0,
@@ -100,12 +103,13 @@ def _reroute(shipment_id: int, *, trigger: str, status: str, reason: str, who: W
     for attempt in range(1, ATTEMPTS + 1):
         # The excluded location's stock plays no part, so routing before the release is exact.
         snap = load_network(lines=lines, point=point, now=now, pickup_location_id=pickup_id)
-        plan = reroute(order, before, sorted(excluded), snap.network, now, lines=lines)
+        plan = reroute(order, before, sorted(excluded), network_for(snap, modes), now, lines=lines)
         try:
             with transaction.atomic():
                 return record(order=order, plan=plan, snap=snap, trigger=trigger, who=who, parent=parent,
-                              source_shipment=shipment, excluded=excluded, release=release,
-                              inputs=inputs_json(order, snap, reason=reason, source_shipment_id=shipment.pk))
+                              source_shipment=shipment, excluded=excluded, release=release, choice=parent.choice,
+                              inputs=inputs_json(order, snap, reason=reason, source_shipment_id=shipment.pk,
+                                                 **modes_json(modes)))
         except InsufficientStock:
             if attempt == ATTEMPTS:
                 raise

@@ -11,7 +11,9 @@ from pydantic import field_validator
 from o2o.inventory.validation import MAX_QTY
 
 Coord = Literal["gcj02", "wgs84", "bd09"]
-ChoiceIn = Literal["pickup", "fastest", "cheapest", "any"]
+ChoiceIn = Literal["pickup", "fastest", "cheapest", "any", "same_city", "express"]
+CHOICE_HELP = ("pickup: at pickup_location_id; fastest / cheapest / any: delivery by any mode; same_city / express: "
+               "only that mode, routed as the quote's option of that kind")
 _BIGINT = 2**63 - 1
 
 
@@ -93,7 +95,7 @@ class DecisionIn(Schema):
     lat: float
     lng: float
     coord: Coord = "gcj02"
-    choice: ChoiceIn = "any"
+    choice: ChoiceIn = Field("any", description=CHOICE_HELP)
     pickup_location_id: int | None = Field(None, gt=0, le=_BIGINT)
 
 

@@ -3,6 +3,13 @@
 
 Prices at a pickup option are that store's (线上线下同价: the shelf price of the store the
 goods come from); delivery options use the customer's current store, else chain prices.
+
+An option's ``kind`` is also the ``choice`` that places it (``POST /orders``): ``same_city`` and
+``express`` route exactly as quoted (``fulfilment.models.routing_of``), so the order's total is
+the option's ``total_fen``.
+
+Time: the routing quote reads the routing clock (``fulfilment.clock``: local time, which tests
+move) unless a ``now`` is given; any aware ``now`` is read in local time by the fulfilment app.
 """
 
 from __future__ import annotations
@@ -26,9 +33,11 @@ def _lines(totals: Totals, names: dict[int, str], list_prices: dict[int, int]) -
 def checkout_quote(*, lines: list[tuple[int, int]], channel: str, lat: float, lng: float, coord: str = "gcj02",
                    price_location_id: int | None = None, pickup_location_id: int | None = None,
                    member_id: int | None = None, now: datetime | None = None) -> dict[str, Any]:
-    now = now or timezone.now()
+    # Routing reads ``now``, else the routing clock (``fulfilment.clock``), in local time (labels, cut-offs,
+    # surcharges); prices are read at ``now``, else the wall clock, as placing the order prices them.
+    at = now or timezone.now()
     context = {"member_id": member_id, "channel": channel}
-    base = price_basket(lines, location_id=price_location_id, channel=channel, at=now, context=context)
+    base = price_basket(lines, location_id=price_location_id, channel=channel, at=at, context=context)
     names = {k: s.name for k, s in base.skus.items()}
     list_prices = {k: s.list_price_fen for k, s in base.skus.items()}
     q = quotes.quote(lines=lines, lat=lat, lng=lng, coord=coord, pickup_location_id=pickup_location_id, now=now)
@@ -36,7 +45,7 @@ def checkout_quote(*, lines: list[tuple[int, int]], channel: str, lat: float, ln
     for opt in q["options"]:
         kind = opt["kind"]
         at_store = opt.get("location_id") if kind == "pickup" else price_location_id
-        priced = price_basket(lines, location_id=at_store, channel=channel, at=now, modes=[kind], context=context)
+        priced = price_basket(lines, location_id=at_store, channel=channel, at=at, modes=[kind], context=context)
         options.append({"kind": kind, "label": opt["label"], "label_en": opt["label_en"],
                         "delivery_fee_fen": priced.totals.delivery_fee_fen, "total_fen": priced.totals.total_fen,
                         "detail": {**opt, "lines": _lines(priced.totals, names, list_prices),

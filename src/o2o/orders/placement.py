@@ -100,6 +100,9 @@ def order_place(*, req: PlaceRequest, member: Member, by: By, now: datetime | No
     """Create the order, its lines and shipments, route and reserve, in the caller's transaction."""
     assert transaction.get_connection().in_atomic_block, "order_place needs the caller's transaction"
     _check(req)
+    # One instant for the order and its routing: ``decision_create`` reads it in local time (``clock.local``),
+    # so the engine's hours are Shanghai's. Not the routing clock that tests move: the order's payment
+    # deadline and ETAs must follow the wall clock that payments, expiry and the store queue read.
     now = now or timezone.now()
     price_at = req.pickup_location_id if req.choice == FulfilmentChoice.PICKUP else req.price_location_id
     # A clash of random numbers is rare (``numbers.DIGITS``); the UNIQUE index refuses it, and the

@@ -7,13 +7,13 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
-from o2o.fulfilment.schemas import ErrorOut, LineIn, LineOut, with_errors
+from o2o.fulfilment.schemas import CHOICE_HELP, ChoiceIn, ErrorOut, LineIn, LineOut, with_errors
 
 __all__ = ["ErrorOut", "LineIn", "LineOut", "with_errors"]
 
 Coord = Literal["gcj02", "wgs84", "bd09"]
 OnlineChannel = Literal["mini_program", "app", "h5", "pc", "douyin"]
-Choice = Literal["pickup", "fastest", "cheapest", "any"]
+Choice = ChoiceIn  # the routing's choices (an order's ``counter`` is for POS sales only)
 _BIGINT = 2**63 - 1
 
 
@@ -90,7 +90,7 @@ class CheckoutOut(Schema):
 class OrderIn(Schema):
     lines: list[LineIn] | None = Field(None, max_length=100, description="or leave empty to order the member's cart")
     channel: OnlineChannel
-    choice: Choice
+    choice: Choice = Field(description=f"{CHOICE_HELP} (the checkout option's kind places what it quoted)")
     lat: float = Field(description="the delivery address (or the customer's point for pickup)")
     lng: float
     coord: Coord = "gcj02"

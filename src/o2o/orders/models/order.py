@@ -31,10 +31,14 @@ class OrderStatus(models.TextChoices):
 
 
 class FulfilmentChoice(models.TextChoices):
+    """The routing's choices (``fulfilment.models.ChoiceKind``) and ``counter`` for POS sales."""
+
     PICKUP = "pickup", "门店自提 pickup"
     FASTEST = "fastest", "最快送达 fastest"
     CHEAPEST = "cheapest", "最省 cheapest"
     ANY = "any", "均衡 any"
+    SAME_CITY = "same_city", "同城配送 same city"
+    EXPRESS = "express", "快递 express"
     COUNTER = "counter", "门店现场 at the counter"
 
 
