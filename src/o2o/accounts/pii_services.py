@@ -22,8 +22,16 @@ def member_set_phone(*, member: Member, phone: str) -> Member:
 
 
 def members_by_phone(phone: str) -> list[Member]:
-    """Members with this phone (exact match through the blind index; nothing is decrypted)."""
-    return list(Member.objects.filter(phone_index=pii.blind_index(pii.normalize_phone(phone))).order_by("pk"))
+    """Active members with this phone: the owner of the phone identity (OneID) and any member whose
+    contact phone it is (exact match through the blind index; nothing is decrypted). A member merged
+    into another is inactive and not found: the survivor is."""
+    from django.db.models import Q
+
+    from o2o.accounts.models import MemberIdentity
+
+    index = pii.blind_index(pii.normalize_phone(phone))
+    owners = MemberIdentity.objects.filter(kind="phone", value_index=index).values("member_id")
+    return list(Member.objects.filter(Q(pk__in=owners) | Q(phone_index=index), is_active=True).order_by("pk"))
 
 
 def member_reveal_phone(*, member_id: int, user: User, reason: str) -> str:

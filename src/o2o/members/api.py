@@ -1,4 +1,4 @@
-"""Members API: points (积分).
+"""Members API: points (积分); tiers (会员等级) in ``o2o.members.api_tiers``, mounted here.
 
 * ``GET /members/me/points`` (the member): balance, debt, lots with expiry, the last 50 entries.
 * ``GET /members/{member_id}/points`` (staff with ``order.view``): HQ sees every member; store
@@ -16,11 +16,13 @@ from ninja import Router
 from o2o.core.loyalty import max_deductible
 from o2o.fulfilment.schemas import with_errors
 from o2o.members import selectors
+from o2o.members.api_tiers import router as tiers_router
 from o2o.members.points import deduction_rule
 from o2o.members.schemas import DeductionQuoteIn, DeductionQuoteOut, PointsOut
 from o2o.orders.api.common import member_of
 
 router = Router(tags=["members"])
+router.add_router("", tiers_router)  # tiers: /me/tier, /{member_id}/tier (o2o.members.api_tiers)
 
 
 @router.get("/me/points", response=with_errors({200: PointsOut}), summary="My points: balance, lots, history")
@@ -43,3 +45,4 @@ def deduction_quote(request: HttpRequest, body: DeductionQuoteIn):
 def member_points(request: HttpRequest, member_id: int):
     member = selectors.member_for_staff(request, member_id)
     return selectors.points_view(member.pk)
+router.add_router("", "o2o.members.api_identities.router")  # OneID: identities, identify, merges

@@ -1,4 +1,4 @@
-"""Points from orders, through the transactional outbox (members sits above orders: orders never
+"""Points and tiers from orders, through the transactional outbox (members sits above orders: orders never
 import members; list ``"o2o.members.handlers.on_order_event"`` in ``O2O["OUTBOX_HANDLERS"]``).
 
 * ``order.completed``: the order's member earns on what they paid and kept
@@ -9,6 +9,10 @@ import members; list ``"o2o.members.handlers.on_order_event"`` in ``O2O["OUTBOX_
   what was already taken back, so several partial refunds never take back more (or less, in
   the end) than the whole, and a late or repeated event finds nothing left to do. Each
   refund event is its own reversal (ref ``return:<id>`` or ``order:<id>:refunded``).
+
+* ``order.completed`` also upgrades the member's tier at once if their trailing-12-month spend
+  (every channel, this order included) now qualifies (``tiers.tier_upgrade_for_order``, once per
+  order). Refunds never downgrade at once: the monthly review (``o2o review-tiers``) does.
 
 Delivery is at least once; every step is idempotent by its reference. Events of orders
 without a member, or that earned nothing, are ignored.
@@ -23,6 +27,7 @@ from django.db import transaction
 from o2o.core import loyalty as core
 from o2o.members.models import PointsLot
 from o2o.members.points import account_lock, earn_rule, points_earn, points_reverse
+from o2o.members.tiers import tier_upgrade_for_order
 from o2o.orders.models import Order
 from o2o.outbox.models import OutboxEvent
 
@@ -64,7 +69,7 @@ def reverse_for_order(order: Order, ref: str, now: datetime) -> int:
 
 
 def on_order_event(event: OutboxEvent) -> None:
-    """The outbox handler: earn on ``order.completed``, reverse on refunds."""
+    """The outbox handler: earn and upgrade the tier on ``order.completed``, reverse points on refunds."""
     if event.aggregate != "order" or (event.topic != "order.completed" and event.topic not in REVERSING):
         return
     order = Order.objects.filter(pk=int(event.aggregate_id)).first()
@@ -72,6 +77,9 @@ def on_order_event(event: OutboxEvent) -> None:
         return
     if event.topic == "order.completed":
         earn_for_order(order, event.created_at)
+        # The window ends at the completion (a till's receipt may carry a later time than its event).
+        at = max(event.created_at, order.completed_at or event.created_at)
+        tier_upgrade_for_order(member_id=order.member_id, order_id=order.pk, now=at)
         return
     return_id = (event.payload or {}).get("return_id")
     ref = f"return:{return_id}" if event.topic == "order.refunded_lines" else f"{order_ref(order.pk)}:refunded"

@@ -98,3 +98,7 @@ class PointsEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.points:+d} {self.ref}"
+
+
+# Tiers (会员等级) live in their own module; imported here so Django finds the models.
+from o2o.members.models_tiers import TierHistory, TierReason, TierState  # noqa: E402,F401

@@ -69,6 +69,11 @@ def unit_prices(skus: Sequence[Sku], *, location_id: int | None, channel: str | 
     return out
 
 
+def delivery_waived(chain: Iterable[PricingStep], context: Mapping[str, object]) -> bool:
+    """A step may waive the delivery fee (a member tier's free delivery) with ``free_delivery(context)``."""
+    return any(getattr(step, "free_delivery", None) is not None and step.free_delivery(context) for step in chain)
+
+
 def price_basket(lines: Iterable[tuple[int, int]], *, location_id: int | None, channel: str, at: datetime,
                  modes: Iterable[str] = (), context: Mapping[str, object] | None = None,
                  basket: tuple | None = None) -> PricedBasket:
@@ -79,10 +84,11 @@ def price_basket(lines: Iterable[tuple[int, int]], *, location_id: int | None, c
     prices = unit_prices(list(skus.values()), location_id=location_id, channel=channel, at=at)
     cart = tuple(CartLine(sku_id=ln.sku_id, qty=ln.qty, unit_price_fen=prices[ln.sku_id][0],
                           list_price_fen=skus[ln.sku_id].list_price_fen) for ln in basket)
+    chain, ctx = steps(), context or {}
     try:
-        goods = price(cart, steps=steps(), delivery_fee_fen=0, context=context or {})
-        fee = delivery_fee(modes, goods.goods_fen - goods.discount_fen)
-        totals = price(cart, steps=steps(), delivery_fee_fen=fee, context=context or {})
+        goods = price(cart, steps=chain, delivery_fee_fen=0, context=ctx)
+        fee = 0 if delivery_waived(chain, ctx) else delivery_fee(modes, goods.goods_fen - goods.discount_fen)
+        totals = price(cart, steps=chain, delivery_fee_fen=fee, context=ctx)
     except ValueError as exc:
         raise InvalidInput(str(exc), code="invalid_price") from exc
     return PricedBasket(skus=skus, lines=cart, totals=totals, sources={k: v[1] for k, v in prices.items()})

@@ -63,6 +63,10 @@ class Perm(StrEnum):
     ORDER_CANCEL = "order.cancel"
     RETURN_ACCEPT = "return.accept"  # take back goods at the counter, refund a return
     PII_REVEAL = "pii.reveal"  # see a member's phone number unmasked (every reveal is logged)
+    MEMBER_IDENTIFY = "member.identify"  # a trusted channel backend: sign members in / link identities
+    MEMBER_MERGE_UNDO = "member.merge_undo"  # undo a merge of two members (HQ)
+    SEGMENT_VIEW = "segment.view"  # list segments and their members (marketing)
+    SEGMENT_EDIT = "segment.edit"  # save segment rules (marketing)
 
 
 _STORE_OPS = {
@@ -80,6 +84,8 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
                                       Perm.ORDER_CANCEL, Perm.RETURN_ACCEPT, Perm.PII_REVEAL}),
     Role.MARKETING: frozenset({Perm.CATALOG_VIEW, Perm.LOCATION_VIEW, Perm.STOCK_VIEW}),
 }
+# Segments (profiles): marketing and HQ (HQ admin has every permission).
+ROLE_PERMS[Role.MARKETING] = ROLE_PERMS[Role.MARKETING] | {Perm.SEGMENT_VIEW, Perm.SEGMENT_EDIT}
 
 # What a signed-in member may do on public things (no location scope involved).
 MEMBER_PERMS: frozenset[Perm] = frozenset({Perm.CATALOG_VIEW, Perm.LOCATION_VIEW})

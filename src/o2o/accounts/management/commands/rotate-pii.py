@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from o2o.accounts.identities import rotate_identities
 from o2o.accounts.pii_services import rotate_member_phones
 
 
@@ -12,3 +13,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts) -> None:
         self.stdout.write(f"re-encrypted {rotate_member_phones()} member phones")
+        self.stdout.write(f"re-encrypted {rotate_identities()} member identities")

@@ -1,0 +1,334 @@
+"""Linking an identity, merging two members into one, and undoing a merge (HQ).
+
+:func:`member_link` gives an identifier to a member; when another member owns it, that member (the
+*merged* one) is merged into the linking member (the *survivor*, whose id the caller keeps) in the
+same transaction. :func:`member_merge` moves, with the ids of every moved row recorded in a
+``MemberMerge`` row (``moved``):
+
+* orders, API tokens, identities, personal-data access log rows: their ``member`` becomes the survivor;
+* carts: the merged member's carts move; if both have an open cart (one open cart per member, a
+  partial UNIQUE), its lines are added into the survivor's (capped at 999, at most 100 lines) and it
+  is closed as ``merged``; the quantities added are recorded;
+* channels seen: rows move, or widen the survivor's row for the same channel (old values recorded);
+* points: the lots and every ledger entry move to the survivor's account and its ``balance`` and
+  ``debt`` grow by the merged account's (which become 0): nothing re-earned, nothing lost, net =
+  the sum of both, and ``points_check`` holds on both. Lot numbers are renumbered after the
+  survivor's; a lot ref, an operation key or a spend ref that the survivor already uses gets the
+  suffix ``@merge<id>`` (old values recorded), so ``UNIQUE (account, ref)`` / ``(account, op, seq)``
+  hold and two spends never read as one;
+* the contact phone: if the survivor has none, the merged member's moves to it (else it stays only
+  as the survivor's phone identity); the merged member's is cleared.
+
+The merged member is deactivated with ``merged_into`` = the survivor. Locks: both members' rows
+(in id order; merges of a member serialise) and both points accounts (in id order, the lock every
+points operation takes), so a spend on the merged member's points either runs before the merge
+(and the merge moves what is left) or after it (and finds nothing to spend): never lost, never twice.
+
+:func:`member_merge_undo` moves exactly the recorded rows back and reactivates the merged member.
+It refuses (409) when that can no longer be exact: the survivor was itself merged since (undo that
+first), a moved row is no longer the survivor's, a moved points lot was spent, expired or reversed
+since (or has new entries), the survivor's debt fell below what was moved, or a moved order earned
+points on the survivor after the merge. Orders placed and tokens issued after the merge stay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import F, Max, Value
+from django.db.models.functions import Least
+
+from o2o.accounts import member_moves as rows
+from o2o.accounts.identities import (
+    active_member,
+    identity_attach,
+    identity_key,
+    identity_owned,
+    identity_touch,
+)
+from o2o.accounts.identity_rules import check_channel
+from o2o.accounts.models import ApiToken, Member, MemberIdentity, MemberMerge, PiiAccessLog, User
+from o2o.common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from o2o.core.loyalty import EntryKind
+from o2o.members.handlers import order_ref
+from o2o.members.models import PointsAccount, PointsEntry, PointsLot
+from o2o.members.points import account_lock
+from o2o.orders.carts import MAX_LINES, MAX_QTY
+from o2o.orders.models import Cart, CartLine, CartStatus, Order
+from o2o.outbox.services import event_emit
+
+# Rows that simply change owner: name in ``MemberMerge.moved`` -> model with a ``member`` foreign key.
+SIMPLE: dict[str, type[models.Model]] = {
+    "orders": Order, "tokens": ApiToken, "identities": MemberIdentity, "pii_access": PiiAccessLog,
+}
+
+
+@dataclass(frozen=True)
+class Linked:
+    member: Member
+    identity: MemberIdentity
+    merge: MemberMerge | None
+
+
+def member_link(*, member_id: int, kind: str, value: str, app_id: str = "", channel: str, now: datetime,
+                by_user: User | None = None, by_member: Member | None = None,
+                proof_member_id: int | None = None) -> Linked:
+    """Give the identifier to ``member_id``; when another member owns it, merge that member into this one.
+
+    ``proof_member_id`` (member self-service): the member who proved they own the identifier (by
+    signing in with it); the identifier must already be theirs, else 403 ``identity_not_proven``.
+    """
+    key, index = identity_key(kind, value, app_id)
+    check_channel(channel)
+    for _ in range(2):  # a concurrent attach may win the insert: then read it and merge
+        with transaction.atomic():
+            member = active_member(member_id)
+            identity = identity_owned(key, index, lock=True)
+            if identity is None:
+                if proof_member_id is not None:
+                    raise Forbidden("请先用该身份登录 Sign in with this identity first", code="identity_not_proven",
+                                    details={"kind": key.kind.value})
+                identity = identity_attach(member=member, key=key, index=index, channel=channel, now=now)
+                if identity is None:
+                    continue
+                return Linked(member, identity, None)
+            if proof_member_id is not None and identity.member_id != proof_member_id:
+                raise Forbidden("无法证明拥有该身份 This identity is not proven to be yours", code="identity_not_proven",
+                                details={"kind": key.kind.value})
+            merge = None
+            if identity.member_id != member.pk:
+                merge = member_merge(survivor_id=member.pk, merged_id=identity.member_id, now=now, by_user=by_user,
+                                     by_member=by_member, identity=identity,
+                                     reason=f"link {key.kind.value} on {channel}")
+                identity.member_id = member.pk
+            identity_touch(identity, channel=channel, now=now)
+            return Linked(member, identity, merge)
+    raise Conflict("并发冲突，请重试 Concurrent update; send the request again", code="retry")
+
+
+def _lock_members(*ids: int) -> dict[int, Member]:
+    members = {m.pk: m for m in Member.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    for pk in ids:
+        if pk not in members:
+            raise NotFound("会员不存在 Unknown member", code="unknown_member", details={"member_id": pk})
+    return members
+
+
+def member_merge(*, survivor_id: int, merged_id: int, now: datetime, by_user: User | None = None,
+                 by_member: Member | None = None, identity: MemberIdentity | None = None,
+                 reason: str = "") -> MemberMerge:
+    """Merge member ``merged_id`` into ``survivor_id`` (see the module doc); the recorded ``MemberMerge``."""
+    if survivor_id == merged_id:
+        raise InvalidInput("不能与自己合并 A member cannot be merged into itself", code="same_member",
+                           details={"member_id": survivor_id})
+    with transaction.atomic():
+        members = _lock_members(survivor_id, merged_id)
+        survivor, loser = members[survivor_id], members[merged_id]
+        for m in (survivor, loser):
+            if not m.is_active or m.merged_into_id is not None:
+                raise Conflict("会员已停用或已合并 The member is deactivated or merged", code="member_inactive",
+                               details={"member_id": m.pk})
+        merge = MemberMerge.objects.create(survivor=survivor, merged=loser, identity=identity, reason=reason[:200],
+                                           by_user=by_user, by_member=by_member, at=now)
+        rows.ensure_phone_identity(loser)
+        moved: dict[str, Any] = {}
+        for name, model in SIMPLE.items():
+            moved[name] = rows.move_fk(model, loser.pk, survivor.pk)
+        moved["carts"] = _move_carts(loser.pk, survivor.pk, now)
+        moved["channels"] = rows.move_channels(loser.pk, survivor.pk)
+        moved["points"] = _move_points(loser.pk, survivor.pk, suffix=f"@merge{merge.pk}", now=now)
+        moved["phone"] = rows.move_phone(loser, survivor)
+        Member.objects.filter(pk=loser.pk).update(is_active=False, merged_into=survivor)
+        merge.moved = moved
+        merge.save(update_fields=["moved"])
+        event_emit(topic="member.merged", aggregate="member", aggregate_id=survivor.pk, now=now,
+                   payload={"merge_id": merge.pk, "survivor_id": survivor.pk, "merged_id": loser.pk},
+                   key=f"member.merged:{merge.pk}")
+    return merge
+
+
+def member_merge_undo(*, merge_id: int, user: User, now: datetime) -> MemberMerge:
+    """Move back exactly what ``merge_id`` moved and reactivate the merged member; 409 when no longer exact."""
+    with transaction.atomic():
+        merge = MemberMerge.objects.select_for_update().filter(pk=merge_id).first()
+        if merge is None:
+            raise NotFound("合并记录不存在 Unknown merge", code="unknown_merge", details={"merge_id": merge_id})
+        if merge.undone_at is not None:
+            raise Conflict("该合并已撤销 This merge was undone already", code="merge_undone",
+                           details={"merge_id": merge_id})
+        members = _lock_members(merge.survivor_id, merge.merged_id)
+        survivor, loser = members[merge.survivor_id], members[merge.merged_id]
+        if not survivor.is_active or survivor.merged_into_id is not None:
+            raise Conflict("保留会员已再次合并，请先撤销后一次合并 The surviving member was merged since; undo that first",
+                           code="survivor_merged", details={"member_id": survivor.pk})
+        if loser.merged_into_id != survivor.pk:
+            raise Conflict("合并状态已变化 The merged member changed since", code="merge_changed",
+                           details={"member_id": loser.pk})
+        moved = merge.moved
+        _undo_points(moved.get("points") or {}, moved.get("orders") or [], now)
+        for name, model in SIMPLE.items():
+            rows.back_fk(model, name, moved.get(name) or [], survivor.pk, loser.pk)
+        _undo_carts(moved.get("carts") or {}, survivor.pk, loser.pk)
+        rows.undo_channels(moved.get("channels") or {}, survivor.pk, loser.pk)
+        Member.objects.filter(pk=loser.pk).update(is_active=True, merged_into=None)
+        rows.undo_phone(moved.get("phone") or {}, survivor.pk, loser.pk)
+        merge.undone_at, merge.undone_by = now, user
+        merge.save(update_fields=["undone_at", "undone_by"])
+        event_emit(topic="member.merge_undone", aggregate="member", aggregate_id=survivor.pk, now=now,
+                   payload={"merge_id": merge.pk, "survivor_id": survivor.pk, "merged_id": loser.pk},
+                   key=f"member.merge_undone:{merge.pk}")
+    return merge
+
+
+def moved_counts(merge: MemberMerge) -> dict[str, int]:
+    """How many rows of each kind the merge moved (for the API)."""
+    moved = merge.moved or {}
+    points = moved.get("points") or {}
+    carts = moved.get("carts") or {}
+    return {**{name: len(moved.get(name) or []) for name in SIMPLE},
+            "carts": len(carts.get("ids") or []),
+            "points_lots": len(points.get("lots") or []),
+            "points_entries": len(points.get("entries") or []) + len(points.get("entries_renamed") or []),
+            "points_net": (points.get("balance") or 0) - (points.get("debt") or 0)}
+
+
+
+# -- carts --------------------------------------------------------------------------------------------------------
+
+def _move_carts(from_id: int, to_id: int, now: datetime) -> dict[str, Any]:
+    """The merged member's carts move; both open: its lines are added into the survivor's and it closes."""
+    ids = list(Cart.objects.select_for_update().filter(member_id=from_id).order_by("pk").values_list("pk", flat=True))
+    theirs = Cart.objects.filter(pk__in=ids, status=CartStatus.OPEN).first()
+    mine = Cart.objects.select_for_update().filter(member_id=to_id, status=CartStatus.OPEN).first()
+    merged = None
+    if theirs is not None and mine is not None:
+        added: list[list[int]] = []
+        count = CartLine.objects.filter(cart=mine).count()
+        for line in CartLine.objects.filter(cart=theirs).order_by("pk"):
+            own = CartLine.objects.select_for_update().filter(cart=mine, sku_id=line.sku_id).first()
+            if own is not None:
+                more = min(MAX_QTY, own.qty + line.qty) - own.qty
+                if more:
+                    CartLine.objects.filter(pk=own.pk).update(qty=F("qty") + more)
+                    added.append([line.sku_id, more, 0])
+            elif count < MAX_LINES:  # beyond the cart's size the line stays in the merged member's closed cart
+                CartLine.objects.create(cart=mine, sku_id=line.sku_id, qty=line.qty, added_at=line.added_at)
+                added.append([line.sku_id, line.qty, 1])
+                count += 1
+        Cart.objects.filter(pk=theirs.pk).update(status=CartStatus.MERGED, merged_into=mine, updated_at=now)
+        Cart.objects.filter(pk=mine.pk).update(updated_at=now)
+        merged = {"cart": theirs.pk, "into": mine.pk, "lines": added}
+    Cart.objects.filter(pk__in=ids).update(member_id=to_id)  # after closing theirs: one open cart per member
+    return {"ids": ids, "merged": merged}
+
+
+def _undo_carts(record: dict[str, Any], survivor_id: int, loser_id: int) -> None:
+    rows.back_fk(Cart, "carts", record.get("ids") or [], survivor_id, loser_id)
+    merged = record.get("merged")
+    if not merged:
+        return
+    Cart.objects.filter(pk=merged["cart"], status=CartStatus.MERGED).update(
+        status=CartStatus.OPEN, merged_into=None)
+    if not Cart.objects.filter(pk=merged["into"], status=CartStatus.OPEN).exists():
+        return  # the survivor ordered that cart meanwhile: its lines are history now
+    for sku_id, qty, _created in merged["lines"]:
+        line = CartLine.objects.select_for_update().filter(cart_id=merged["into"], sku_id=sku_id).first()
+        if line is None:
+            continue
+        if line.qty <= qty:
+            line.delete()
+        else:
+            CartLine.objects.filter(pk=line.pk).update(qty=Least(F("qty") - qty, Value(MAX_QTY)))
+
+
+# -- points -------------------------------------------------------------------------------------------------------
+
+_SPEND_REFS = (EntryKind.SPEND.value, EntryKind.RESTORE.value)
+
+
+def _lock_accounts(*member_ids: int) -> dict[int, PointsAccount]:
+    """Both members' points accounts (created if needed), locked in member id order like every points operation."""
+    return {mid: account_lock(mid) for mid in sorted(member_ids)}
+
+
+def _move_points(from_id: int, to_id: int, *, suffix: str, now: datetime) -> dict[str, Any]:
+    if not PointsAccount.objects.filter(member_id=from_id).exists():
+        return {}
+    accounts = _lock_accounts(from_id, to_id)
+    theirs, mine = accounts[from_id], accounts[to_id]
+    my_refs = set(PointsLot.objects.filter(account=mine).values_list("ref", flat=True))
+    my_ops = set(PointsEntry.objects.filter(account=mine).values_list("op", flat=True).distinct())
+    my_spends = set(PointsEntry.objects.filter(account=mine, kind__in=_SPEND_REFS).values_list("ref", flat=True))
+    top = PointsLot.objects.filter(account=mine).aggregate(m=Max("no"))["m"] or 0
+    lots, renamed_lots = [], {}
+    for i, lot in enumerate(PointsLot.objects.filter(account=theirs).order_by("no"), start=1):
+        ref = lot.ref + suffix if lot.ref in my_refs else lot.ref
+        PointsLot.objects.filter(pk=lot.pk).update(account=mine, no=top + i, ref=ref)
+        lots.append([lot.pk, lot.no, top + i, lot.ref, ref, lot.remaining, lot.reversed])
+        if ref != lot.ref:
+            renamed_lots[lot.pk] = (lot.ref, ref)
+    plain, renamed = [], []
+    for pk, kind, op, ref, lot_id in (PointsEntry.objects.filter(account=theirs).order_by("pk")
+                                      .values_list("pk", "kind", "op", "ref", "lot_id")):
+        new_op = op + suffix if op in my_ops else op
+        if kind in _SPEND_REFS and ref in my_spends:
+            new_ref = ref + suffix
+        elif lot_id in renamed_lots and ref == renamed_lots[lot_id][0]:
+            new_ref = renamed_lots[lot_id][1]
+        else:
+            new_ref = ref
+        if (new_op, new_ref) == (op, ref):
+            plain.append(pk)
+        else:
+            renamed.append([pk, op, ref, new_op, new_ref])
+    PointsEntry.objects.filter(pk__in=plain).update(account=mine)
+    for pk, _op, _ref, new_op, new_ref in renamed:
+        PointsEntry.objects.filter(pk=pk).update(account=mine, op=new_op, ref=new_ref)
+    _shift(mine, theirs, theirs.balance, theirs.debt, now)
+    return {"from": theirs.pk, "to": mine.pk, "balance": theirs.balance, "debt": theirs.debt, "lots": lots,
+            "entries": plain, "entries_renamed": renamed}
+
+
+def _shift(to: PointsAccount, src: PointsAccount, balance: int, debt: int, now: datetime) -> None:
+    """Move ``balance``/``debt`` from ``src`` to ``to`` (both locked): conditional UPDATEs, CHECKs as backstop."""
+    for acc, sign in ((to, 1), (src, -1)):
+        won = PointsAccount.objects.filter(pk=acc.pk, balance=acc.balance, debt=acc.debt).update(
+            balance=acc.balance + sign * balance, debt=acc.debt + sign * debt, updated_at=now)
+        if not won:
+            raise Conflict("积分账户已变化，请重试 The points account changed meanwhile; retry", code="points_changed",
+                           details={"member_id": acc.member_id})
+
+
+def _undo_points(record: dict[str, Any], order_ids: list[int], now: datetime) -> None:
+    if not record:
+        return
+    src = PointsAccount.objects.get(pk=record["to"])  # the survivor's: points go back from it
+    dst = PointsAccount.objects.get(pk=record["from"])
+    accounts = _lock_accounts(src.member_id, dst.member_id)
+    src, dst = accounts[src.member_id], accounts[dst.member_id]
+    lot_ids = [lot[0] for lot in record["lots"]]
+    entry_ids = record["entries"] + [e[0] for e in record["entries_renamed"]]
+    for pk, _no, new_no, _ref, new_ref, remaining, reversed_ in record["lots"]:
+        if not PointsLot.objects.filter(pk=pk, account=src, no=new_no, ref=new_ref, remaining=remaining,
+                                        reversed=reversed_).exists():
+            raise rows.changed("points_lot", lot=new_ref)
+    if PointsEntry.objects.filter(lot_id__in=lot_ids).exclude(pk__in=entry_ids).exists():
+        raise rows.changed("points_entries")
+    if src.debt < record["debt"]:
+        raise rows.changed("points_debt", debt=src.debt, moved=record["debt"])
+    if PointsLot.objects.filter(account=dst).exists() or PointsEntry.objects.filter(account=dst).exists():
+        raise rows.changed("points_of_merged_member")
+    earned = [order_ref(pk) for pk in order_ids]
+    if PointsLot.objects.filter(account=src, ref__in=earned).exclude(pk__in=lot_ids).exists():
+        raise rows.changed("points_earned_by_moved_orders")
+    if PointsEntry.objects.filter(pk__in=entry_ids).exclude(account=src).exists():
+        raise rows.changed("points_entries")
+    for pk, no, _new_no, ref, _new_ref, _rem, _rev in record["lots"]:
+        PointsLot.objects.filter(pk=pk).update(account=dst, no=no, ref=ref)
+    PointsEntry.objects.filter(pk__in=record["entries"]).update(account=dst)
+    for pk, op, ref, _new_op, _new_ref in record["entries_renamed"]:
+        PointsEntry.objects.filter(pk=pk).update(account=dst, op=op, ref=ref)
+    _shift(dst, src, record["balance"], record["debt"], now)

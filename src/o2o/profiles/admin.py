@@ -1,0 +1,18 @@
+from django.contrib import admin
+from unfold.admin import ModelAdmin
+
+from o2o.profiles.models import MemberTag, Segment
+
+
+@admin.register(MemberTag)
+class MemberTagAdmin(ModelAdmin):
+    list_display = ("member", "name", "value", "version", "computed_at")
+    list_filter = ("name",)
+    search_fields = ("member__id",)
+    readonly_fields = ("member", "name", "value", "version", "explanation", "visible", "as_of", "computed_at")
+
+
+@admin.register(Segment)
+class SegmentAdmin(ModelAdmin):
+    list_display = ("name", "created_by", "created_at")
+    readonly_fields = ("created_by", "created_at")
