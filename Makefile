@@ -9,7 +9,7 @@ WITH_PG := $(PY) scripts/with_postgres.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup demo serve seed test test-unit test-sqlite test-pg lint openapi openapi-check bench-inventory bench-spatial bench-routing bench-orders clean
+.PHONY: setup setup-browser demo serve seed test test-unit test-sqlite test-pg test-browser lint openapi openapi-check bench-inventory bench-spatial bench-routing bench-orders bench-web bench-members clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,20 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $@
 
-setup: $(VENV)/.installed
+# Front-end files (ECharts) come from the npm registry at set-up and are served locally.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+## make setup-browser: Debian's Chromium and CJK fonts for the browser tests (apt, as root or through sudo)
+setup-browser:
+	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk"; then :; else \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+	@chromium --version
 
 ## make demo: install, migrate, seed the Shanghai demo network, serve on 127.0.0.1:8000
 demo: setup
@@ -27,7 +40,7 @@ demo: setup
 	$(O2O) runserver $(HOST):$(PORT) --noreload
 
 ## make test: the whole suite (SQLite, then PostgreSQL: required, never skipped)
-test: setup lint openapi-check test-sqlite test-pg
+test: setup lint openapi-check test-sqlite test-pg test-browser
 
 lint: setup
 	$(VENV)/bin/lint-imports
@@ -38,6 +51,10 @@ test-unit: setup
 
 test-sqlite: setup
 	$(PYTEST) tests/unit tests/integration tests/e2e -m "not postgres"
+
+## make test-browser: Playwright drives Chromium through the storefront, the store console and HQ pages
+test-browser: setup setup-browser
+	$(PYTEST) tests/browser -p no:django -W "ignore:Unknown config option"
 
 test-pg: setup
 	O2O_REQUIRE_PG=1 $(WITH_PG) --db o2o_test -- $(PYTEST) tests/integration tests/e2e
@@ -55,6 +72,18 @@ bench-inventory: setup
 bench-orders: setup
 	$(WITH_PG) --db o2o_bench_orders -- $(PY) bench/orders.py
 
+## make bench-web: the storefront pages' server render time on the seeded demo (SQLite); goal p95 < 100 ms
+BENCH_WEB_VAR := $(CURDIR)/var/bench-web
+bench-web: setup
+	O2O_VAR_DIR=$(BENCH_WEB_VAR) $(O2O) migrate --noinput >/dev/null
+	@if [ ! -f $(BENCH_WEB_VAR)/.seeded ]; then \
+	  O2O_VAR_DIR=$(BENCH_WEB_VAR) $(O2O) seed-demo && touch $(BENCH_WEB_VAR)/.seeded; fi
+	O2O_VAR_DIR=$(BENCH_WEB_VAR) $(PY) bench/web.py
+
+## make bench-members: profile tags on CDNOW + Complete Journey, CLV holdout, 32 concurrent points redeemers (PostgreSQL)
+bench-members: setup
+	$(WITH_PG) --db o2o_bench_members -- $(PY) bench/members.py
+
 bench-spatial: setup
 	$(PY) bench/bench_spatial.py
 
@@ -63,4 +92,4 @@ bench-routing: setup
 	$(O2O) bench routing $(ARGS)
 
 clean:
-	rm -rf var/*.sqlite3* .pytest_cache .hypothesis
+	rm -rf var/*.sqlite3* .pytest_cache .hypothesis test-artifacts

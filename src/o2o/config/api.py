@@ -26,6 +26,8 @@ from o2o.orders.api.payments import router as payments_router
 from o2o.orders.api.pos import router as pos_orders_router
 from o2o.orders.api.returns import router as returns_router
 from o2o.orders.api.store import router as store_router
+from o2o.profiles.api import router as profiles_router
+from o2o.profiles.api import segments_router
 from o2o.stores.api import router as stores_router
 
 log = logging.getLogger("o2o.api")
@@ -137,3 +139,5 @@ api.add_router("/delivery", delivery_router)
 api.add_router("/returns", returns_router)
 api.add_router("/pos/orders", pos_orders_router)
 api.add_router("/members", members_router)
+api.add_router("/members", profiles_router)
+api.add_router("/segments", segments_router)

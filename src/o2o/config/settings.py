@@ -16,10 +16,13 @@ VAR_DIR = Path(os.environ.get("O2O_VAR_DIR", BASE_DIR / "var"))
 DATA_DIR = Path(os.environ.get("O2O_DATA_DIR", BASE_DIR.parent / "shared" / "data"))
 
 SECRET_KEY = os.environ.get("O2O_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
-DEBUG = os.environ.get("O2O_DEBUG", "1") == "1"
+# Off unless asked for: no page, the demo's included, ever shows a traceback (O2O_DEBUG=1 for development).
+DEBUG = os.environ.get("O2O_DEBUG", "0") == "1"
 ALLOWED_HOSTS = os.environ.get("O2O_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
+    "unfold",  # the admin's theme (before django.contrib.admin)
+    "unfold.contrib.import_export",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -27,6 +30,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",  # serves the Swagger UI from its own static files, never a CDN
+    "django_htmx",
+    "import_export",
     "o2o.stores",
     "o2o.accounts",
     "o2o.catalog",
@@ -35,20 +40,24 @@ INSTALLED_APPS = [
     "o2o.outbox",
     "o2o.orders",
     "o2o.members",
+    "o2o.profiles",
     "o2o.demo",
+    "o2o.web",
     "o2o.config",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "o2o.config.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "o2o.config.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "o2o.config.urls"
@@ -114,6 +123,18 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise serves it (empty unless `collectstatic` ran)
+# Front-end files installed by `make setup` (npm), served by WhiteNoise from the finders: no CDN,
+# no collectstatic needed for the demo (production may still collect them).
+STATICFILES_DIRS = [("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist")]
+WHITENOISE_USE_FINDERS = True
+# Look static files up per request instead of scanning every app's files when the middleware starts:
+# the scan costs ~50 ms, paid by every test client. A production deployment runs `collectstatic` and
+# sets O2O_STATIC_SCAN_ONCE=1 (one scan per worker process, long-lived cache headers).
+WHITENOISE_AUTOREFRESH = os.environ.get("O2O_STATIC_SCAN_ONCE", "0") != "1"
+LOGIN_URL = "/console/login"
+# Spreadsheet cells starting with "=" are exported as text, never run as formulas by Excel.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 LOGGING = {
     "version": 1,
@@ -143,7 +164,7 @@ O2O = {
     # What the customer pays for delivery (fen); free from `free_over_fen` of goods.
     "DELIVERY_FEES": {"pickup": 0, "same_city": 600, "express": 1000, "free_over_fen": 9900},
     # Discount steps of the checkout (dotted paths of o2o.core.orders.PricingStep classes).
-    "PRICING_STEPS": [],
+    "PRICING_STEPS": ["o2o.members.pricing_steps.TierBenefits"],  # tier discount + free delivery
     # Pickup: how long a ready order waits, and what happens after ("cancel" refunds, "keep" alerts).
     "PICKUP_HOLD_HOURS": 72,
     "PICKUP_EXPIRED_POLICY": "cancel",
@@ -155,3 +176,6 @@ O2O = {
     # Handlers of the transactional outbox's events.
     "OUTBOX_HANDLERS": ["o2o.outbox.handlers.log_event", "o2o.members.handlers.on_order_event"],
 }
+
+# The admin's theme (django-unfold): its settings live with the HQ pages.
+from o2o.web.hq.unfold_settings import UNFOLD  # noqa: E402,F401

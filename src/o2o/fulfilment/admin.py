@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from unfold.admin import ModelAdmin, TabularInline
 
-from o2o.common.admin import ReadOnlyMixin
+from o2o.common.admin import ChineseInlineLabels, ChineseLabels, ReadOnlyMixin
 from o2o.fulfilment.models import RoutedShipment, RoutingDecision
 
 
-class RoutedShipmentInline(ReadOnlyMixin, admin.TabularInline):
+class RoutedShipmentInline(ReadOnlyMixin, ChineseInlineLabels, TabularInline):
     model = RoutedShipment
     fk_name = "decision"
     extra = 0
@@ -19,7 +20,7 @@ class RoutedShipmentInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(RoutingDecision)
-class RoutingDecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class RoutingDecisionAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("id", "order_ref", "trigger", "choice", "cash_fen", "policy", "parent", "created_at",
                     "actor_label")
     list_filter = ("trigger", "choice")
@@ -29,7 +30,7 @@ class RoutingDecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(RoutedShipment)
-class RoutedShipmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class RoutedShipmentAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("id", "decision", "location", "mode", "courier", "status", "cost_fen", "eta_latest",
                     "created_at")
     list_filter = ("status", "mode")

@@ -1,10 +1,19 @@
-"""Admin: stock and the ledger are for looking at; changes go through the API and its services."""
+"""Admin: stock and the ledger are for looking at; changes go through the API and its services.
+
+Stock exports as CSV/Excel (one row per location and SKU). Its import is a stock count: each row
+becomes an adjustment through ``o2o.inventory.stock.stock_adjust`` with a reason, recorded in the
+ledger -- the stock rows are never written directly (``o2o.inventory.resources``).
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from import_export.admin import ImportExportModelAdmin
+from unfold.admin import ModelAdmin, TabularInline
 
-from o2o.common.admin import ReadOnlyMixin
+from o2o.accounts.permissions import actor_for_user
+from o2o.common.admin import ChineseInlineLabels, ChineseLabels, ReadOnlyMixin, TableIO
+from o2o.core.access import Perm, role_perms
 from o2o.inventory.models import (
     CountMark,
     Movement,
@@ -15,23 +24,36 @@ from o2o.inventory.models import (
     Transfer,
     TransferLine,
 )
+from o2o.inventory.resources import StockCountResource
 
 
 @admin.register(Stock)
-class StockAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class StockAdmin(ReadOnlyMixin, ChineseLabels, TableIO, ModelAdmin, ImportExportModelAdmin):
+    resource_classes = [StockCountResource]
+    import_help = ("库存盘点：先导出库存，在 counted 列填实盘数量（reason 列可写原因）后导入。每行按“实盘 − 账面在库”"
+                   "记一笔库存调整，写入库存流水，不直接改库存；counted 留空或与账面相同的行跳过，"
+                   "同一文件再导入一次不会重复调整。需要该网点的库存调整权限。")
+    skip_admin_log = True  # the ledger is the record of every count
     list_display = ("location", "sku", "bucket", "on_hand", "reserved", "available")
     list_select_related = ("location", "sku")
     list_filter = ("location__kind",)
     search_fields = ("sku__code", "sku__name", "location__code", "location__name")
     raw_id_fields = ("location", "sku")
 
-    @admin.display(description="可用 available")
+    @admin.display(description="可用")
     def available(self, obj: Stock) -> int:
         return obj.available
 
+    def has_import_permission(self, request) -> bool:  # noqa: ANN001
+        """Whoever may adjust stock somewhere; each row is then checked at its own location."""
+        user = request.user
+        if not (user.is_active and user.is_staff and getattr(user, "role", "")):
+            return False
+        return Perm.STOCK_ADJUST in role_perms(actor_for_user(user).role)
+
 
 @admin.register(Movement)
-class MovementAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class MovementAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("id", "occurred_at", "location", "sku", "kind", "qty", "delta_on_hand", "delta_reserved",
                     "reason", "actor_label")
     list_select_related = ("location", "sku")
@@ -41,7 +63,7 @@ class MovementAdmin(ReadOnlyMixin, admin.ModelAdmin):
     raw_id_fields = ("location", "sku", "actor", "reservation", "transfer")
 
 
-class ReservationLineInline(admin.TabularInline):
+class ReservationLineInline(ChineseInlineLabels, TabularInline):
     model = ReservationLine
     extra = 0
     can_delete = False
@@ -52,14 +74,14 @@ class ReservationLineInline(admin.TabularInline):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ReservationAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("id", "location", "status", "reference", "expires_at", "created_at", "closed_at")
     list_filter = ("status",)
     search_fields = ("reference",)
     inlines = [ReservationLineInline]
 
 
-class TransferLineInline(admin.TabularInline):
+class TransferLineInline(ChineseInlineLabels, TabularInline):
     model = TransferLine
     extra = 0
     can_delete = False
@@ -70,7 +92,7 @@ class TransferLineInline(admin.TabularInline):
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class TransferAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("id", "source", "destination", "status", "reference", "shipped_at", "received_at")
     list_filter = ("status",)
     search_fields = ("reference",)
@@ -78,17 +100,17 @@ class TransferAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(PosDevice)
-class PosDeviceAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PosDeviceAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("location", "device_id", "last_seq", "gaps", "last_seen_at")
     list_filter = ("location",)
     search_fields = ("device_id",)
 
-    @admin.display(description="缺失序号 missing seqs")
+    @admin.display(description="缺失序号数")
     def gaps(self, obj: PosDevice) -> int:
         return sum(hi - lo + 1 for lo, hi in (obj.missing_seqs or []))
 
 
 @admin.register(CountMark)
-class CountMarkAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class CountMarkAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("location", "sku", "counted_at")
     raw_id_fields = ("location", "sku")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from unfold.admin import ModelAdmin, TabularInline
 
-from o2o.common.admin import ReadOnlyMixin
+from o2o.common.admin import ChineseInlineLabels, ChineseLabels, ReadOnlyMixin
 from o2o.orders.models import (
     CourierTask,
     DeliveryAlert,
@@ -21,26 +22,26 @@ from o2o.orders.models import (
 )
 
 
-class LineInline(ReadOnlyMixin, admin.TabularInline):
+class LineInline(ReadOnlyMixin, ChineseInlineLabels, TabularInline):
     model = OrderLine
     extra = 0
     fields = ("sku", "name", "qty", "unit_price_fen", "discount_fen", "payable_fen", "returned_qty", "refunded_fen")
 
 
-class ShipmentInline(ReadOnlyMixin, admin.TabularInline):
+class ShipmentInline(ReadOnlyMixin, ChineseInlineLabels, TabularInline):
     model = Shipment
     extra = 0
     fields = ("location", "mode", "status", "courier", "tracking_no", "eta_latest", "pickup_deadline")
 
 
-class EventInline(ReadOnlyMixin, admin.TabularInline):
+class EventInline(ReadOnlyMixin, ChineseInlineLabels, TabularInline):
     model = OrderEvent
     extra = 0
     fields = ("at", "kind", "shipment", "from_status", "to_status", "reason", "actor_label")
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class OrderAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("number", "status", "channel", "choice", "member", "store", "total_fen", "created_at")
     list_filter = ("status", "channel", "choice")
     search_fields = ("number", "external_ref")
@@ -49,56 +50,56 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ShipmentAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("id", "order", "location", "mode", "status", "eta_latest", "pickup_deadline")
     list_filter = ("mode", "status")
     search_fields = ("order__number",)
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("out_trade_no", "order", "provider", "amount_fen", "status", "refunded_fen", "paid_at")
     list_filter = ("provider", "status")
     search_fields = ("out_trade_no", "transaction_id", "order__number")
 
 
 @admin.register(PaymentNotice)
-class PaymentNoticeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PaymentNoticeAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("received_at", "provider", "out_trade_no", "outcome", "detail")
     list_filter = ("provider", "outcome")
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class RefundAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("out_refund_no", "order", "amount_fen", "status", "reason", "created_at")
     list_filter = ("status",)
 
 
-class ReturnLineInline(ReadOnlyMixin, admin.TabularInline):
+class ReturnLineInline(ReadOnlyMixin, ChineseInlineLabels, TabularInline):
     model = ReturnLine
     extra = 0
 
 
 @admin.register(Return)
-class ReturnAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ReturnAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("number", "order", "method", "location", "status", "refund_fen", "created_at")
     list_filter = ("method", "status")
     inlines = [ReturnLineInline]
 
 
 @admin.register(CourierTask)
-class CourierTaskAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class CourierTaskAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("shipment_ref", "provider", "status", "fee_fen", "rider_name", "updated_at")
     list_filter = ("provider", "status")
 
 
 @admin.register(DeliveryAlert)
-class DeliveryAlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class DeliveryAlertAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("created_at", "location", "kind", "message", "resolved_at")
     list_filter = ("kind",)
 
 
 @admin.register(PickupVerification)
-class PickupVerificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PickupVerificationAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("at", "location", "shipment", "code_tail", "method", "result", "user")
     list_filter = ("result", "method")

@@ -1,14 +1,18 @@
-"""Admin for the store network: the region tree and the locations."""
+"""Admin for the store network: the region tree and the locations (CSV/Excel: ``o2o.stores.resources``)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from import_export.admin import ImportExportModelAdmin
+from unfold.admin import ModelAdmin
 
+from o2o.common.admin import ChineseLabels, TableIO
 from o2o.stores.models import Location, Region
+from o2o.stores.resources import LocationResource
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(ChineseLabels, ModelAdmin):
     ordering = ("code",)
     list_display = ("code", "name", "parent")
     search_fields = ("code", "name")
@@ -17,7 +21,11 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(ChineseLabels, TableIO, ModelAdmin, ImportExportModelAdmin):
+    resource_classes = [LocationResource]
+    import_help = ("按 code 匹配。lat_gcj02 / lng_gcj02 为 GCJ-02 坐标（高德、腾讯、微信），原样保存：GPS（WGS-84）或"
+                   "百度（BD-09）坐标请先转换。kind 为 store / warehouse / dark_store；region_code 为区域编码；"
+                   "opening_hours 为 JSON，可留空。")
     ordering = ("code",)
     list_display = ("code", "name", "kind", "region", "can_pickup", "can_same_city", "can_express",
                     "delivery_radius_m", "pick_capacity_per_hour", "active")
@@ -28,8 +36,8 @@ class LocationAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("code", "name", "kind", "region", "address", "active")}),
-        ("位置 Position (GCJ-02)", {"fields": ("lat", "lng")}),
-        ("服务能力 Capabilities", {"fields": ("can_pickup", "can_same_city", "can_express", "delivery_radius_m",
-                                          "pick_capacity_per_hour", "opening_hours")}),
-        ("记录 Record", {"fields": ("created_at", "updated_at")}),
+        ("位置（GCJ-02 坐标）", {"fields": ("lat", "lng")}),
+        ("服务能力", {"fields": ("can_pickup", "can_same_city", "can_express", "delivery_radius_m",
+                                "pick_capacity_per_hour", "opening_hours")}),
+        ("记录", {"fields": ("created_at", "updated_at")}),
     )

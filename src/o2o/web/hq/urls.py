@@ -1,0 +1,9 @@
+"""HQ pages, mounted at /hq/ (namespace "hq"); master data is in the Django admin at /admin/."""
+
+from django.urls import path
+
+from o2o.web.hq import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+]

@@ -1,0 +1,99 @@
+"""Browsing: home (categories and a few products), a category, search, a product page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from o2o.catalog.models import Channel, Sku
+from o2o.catalog.selectors import category_tree, sku_get, sku_list, sku_price
+from o2o.common.errors import ApiError
+from o2o.orders.pricing import unit_prices
+from o2o.web.shop import availability
+from o2o.web.shop.pages import page, text
+from o2o.web.shop.state import current_point, current_store
+
+PAGE_SIZE = 20
+MAX_ID = 2**63 - 1
+TREE_KEY = "o2o.shop.category-tree"
+TREE_CACHE_S = 60
+HOME_PRODUCTS = 8
+
+
+def _cards(request: HttpRequest, skus: list[Sku]) -> list[dict]:
+    """Each SKU with its price at the current store (one query) and a cheap availability badge."""
+    store = current_store(request)
+    prices = unit_prices(skus, location_id=store.id if store else None, channel=Channel.H5, at=timezone.now())
+    badges = availability.badges([s.pk for s in skus], current_point(request), store)
+    return [{"sku": s, "price_fen": prices[s.pk][0], "badge": badges.get(s.pk)} for s in skus]
+
+
+def _page_of(request: HttpRequest, qs) -> tuple:  # noqa: ANN001
+    paginator = Paginator(qs, PAGE_SIZE)
+    number = request.GET.get("page", "1")
+    return paginator.get_page(number if number.isdigit() and len(number) < 8 else 1)
+
+
+def categories() -> list[dict]:
+    """The category tree (``catalog.selectors.category_tree``), kept a minute: ~20 ms to build for 900 nodes."""
+    tree = cache.get(TREE_KEY)
+    if tree is None:
+        tree = category_tree()
+        cache.set(TREE_KEY, tree, TREE_CACHE_S)
+    return tree
+
+
+def _find(tree: list[dict], category_id: int, trail: list[dict]) -> list[dict] | None:
+    for node in tree:
+        if node["id"] == category_id:
+            return [*trail, node]
+        found = _find(node["children"], category_id, [*trail, node])
+        if found:
+            return found
+    return None
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    skus = list(sku_list(active=True)[:HOME_PRODUCTS])
+    return page(request, "web/shop/home.html", {"categories": categories(), "cards": _cards(request, skus)})
+
+
+@require_GET
+def category(request: HttpRequest, category_id: int) -> HttpResponse:
+    trail = _find(categories(), category_id, [])
+    if trail is None:
+        raise Http404
+    page_obj = _page_of(request, sku_list(category_id=category_id, active=True))
+    return page(request, "web/shop/list.html", {
+        "title": trail[-1]["name"], "trail": trail, "children": trail[-1]["children"], "page_obj": page_obj,
+        "cards": _cards(request, list(page_obj.object_list)), "base_url": f"/shop/c/{category_id}?"})
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    q = text(request.GET.get("q"), 100)
+    page_obj = _page_of(request, sku_list(q=q, active=True)) if q else None
+    return page(request, "web/shop/list.html", {
+        "title": q, "q": q, "searching": True, "page_obj": page_obj,
+        "cards": _cards(request, list(page_obj.object_list)) if page_obj else [],
+        "base_url": "/shop/search?" + urlencode({"q": q}) + "&"})
+
+
+@require_GET
+def product(request: HttpRequest, sku_id: int) -> HttpResponse:
+    if sku_id > MAX_ID:
+        raise Http404
+    try:
+        sku = sku_get(sku_id=sku_id, active_only=True)
+    except ApiError:
+        raise Http404 from None
+    store = current_store(request)
+    price = sku_price(sku=sku, location_id=store.id if store else None, channel=Channel.H5, at=timezone.now())
+    avail = availability.for_product(sku.pk, current_point(request), store)
+    return page(request, "web/shop/product.html", {"sku": sku, "price": price.resolved, "avail": avail})

@@ -1,0 +1,80 @@
+"""One-time sign-in codes, kept in the visitor's session until issue 6 brings an SMS adapter.
+
+The session holds the phone, an HMAC of the code (never the code itself, except in sandbox
+mode, where the page shows it in place of a text message), its expiry and the tries left:
+a code lives ``TTL_S`` seconds and allows ``MAX_TRIES`` wrong entries, then a new one is needed.
+A new code for the same phone is issued at most every ``RESEND_S`` seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from enum import StrEnum
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+
+SESSION_SMS = "shop_sms"
+TTL_S = 5 * 60
+MAX_TRIES = 5
+RESEND_S = 60
+
+
+class Check(StrEnum):
+    OK = "ok"
+    WRONG = "wrong"
+    EXPIRED = "expired"
+    TOO_MANY = "too_many"
+    NONE = "none"  # no code was asked for this phone
+
+
+def sandbox() -> bool:
+    return settings.O2O.get("SMS", {}).get("mode", "sandbox") == "sandbox"
+
+
+def _digest(phone: str, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"shop-sms:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def issue(session: SessionBase, phone: str, now: float | None = None) -> tuple[str | None, int]:
+    """(the new code, or None when one was sent less than ``RESEND_S`` ago; seconds to wait)."""
+    now = time.time() if now is None else now
+    held = session.get(SESSION_SMS)
+    usable = isinstance(held, dict) and held.get("expires", 0) > now and held.get("tries", 0) < MAX_TRIES
+    if usable and held.get("phone") == phone and now - held.get("sent", 0) < RESEND_S:
+        return None, int(RESEND_S - (now - held.get("sent", 0)))
+    code = f"{secrets.randbelow(10**6):06d}"
+    session[SESSION_SMS] = {"phone": phone, "hash": _digest(phone, code), "sent": now, "expires": now + TTL_S,
+                            "tries": 0, **({"sandbox_code": code} if sandbox() else {})}
+    return code, 0
+
+
+def sandbox_code(session: SessionBase, phone: str) -> str | None:
+    """The live code to show in the sandbox box (sandbox mode only)."""
+    held = session.get(SESSION_SMS)
+    if not sandbox() or not isinstance(held, dict) or held.get("phone") != phone:
+        return None
+    if held.get("expires", 0) <= time.time() or held.get("tries", 0) >= MAX_TRIES:
+        return None
+    return held.get("sandbox_code")
+
+
+def verify(session: SessionBase, phone: str, code: str, now: float | None = None) -> Check:
+    now = time.time() if now is None else now
+    held = session.get(SESSION_SMS)
+    if not isinstance(held, dict) or held.get("phone") != phone:
+        return Check.NONE
+    if held.get("expires", 0) <= now:
+        session.pop(SESSION_SMS, None)
+        return Check.EXPIRED
+    if held.get("tries", 0) >= MAX_TRIES:
+        return Check.TOO_MANY
+    if hmac.compare_digest(held.get("hash", ""), _digest(phone, code)):
+        session.pop(SESSION_SMS, None)
+        return Check.OK
+    held["tries"] = held.get("tries", 0) + 1
+    session[SESSION_SMS] = held
+    return Check.TOO_MANY if held["tries"] >= MAX_TRIES else Check.WRONG
