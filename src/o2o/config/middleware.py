@@ -23,7 +23,10 @@ class RejectNulMiddleware:
         multipart = request.content_type == "multipart/form-data"
         body = request.body if request.method in ("POST", "PUT", "PATCH") and not multipart else b""
         if not request.path.startswith("/api/"):
-            if "%00" in query or "\x00" in request.path or b"\x00" in body or b"%00" in body:
+            # A multipart form's text fields are checked once parsed (its files are left alone).
+            fields = (v for _key, values in request.POST.lists() for v in values) if multipart else ()
+            if ("%00" in query or "\x00" in request.path or b"\x00" in body or b"%00" in body
+                    or any("\x00" in v for v in fields)):
                 from o2o.web.views import bad_request
 
                 return bad_request(request)

@@ -72,7 +72,13 @@ def on_order_event(event: OutboxEvent) -> None:
     """The outbox handler: earn and upgrade the tier on ``order.completed``, reverse points on refunds."""
     if event.aggregate != "order" or (event.topic != "order.completed" and event.topic not in REVERSING):
         return
-    order = Order.objects.filter(pk=int(event.aggregate_id)).first()
+    # The order row is locked (as a OneID merge locks the orders it moves), so the member read here is
+    # the order's member until this transaction ends: points and tier credit never land on a merged-away member.
+    with transaction.atomic():
+        _handle(event, Order.objects.select_for_update().filter(pk=int(event.aggregate_id)).first())
+
+
+def _handle(event: OutboxEvent, order: Order | None) -> None:
     if order is None or order.member_id is None:
         return
     if event.topic == "order.completed":

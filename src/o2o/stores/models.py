@@ -8,6 +8,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from o2o.stores.hours import validate_opening_hours
+
 
 class Region(models.Model):
     """A node of the region tree. The root (``parent=None``) is HQ."""
@@ -51,7 +53,7 @@ class Location(models.Model):
     lat = models.FloatField(help_text="GCJ-02 latitude")
     lng = models.FloatField(help_text="GCJ-02 longitude")
     # {"mon": [["08:00", "22:00"]], ...}; an empty list means closed that day.
-    opening_hours = models.JSONField(default=dict, blank=True)
+    opening_hours = models.JSONField(default=dict, blank=True, validators=[validate_opening_hours])
     can_pickup = models.BooleanField(default=True)
     can_same_city = models.BooleanField(default=True)
     can_express = models.BooleanField(default=False)

@@ -9,6 +9,7 @@ spatial index of every process.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from import_export.fields import Field
 
 from o2o.common.resources import (
@@ -20,7 +21,20 @@ from o2o.common.resources import (
     WholeWidget,
     YesNoWidget,
 )
+from o2o.stores.hours import validate_opening_hours
 from o2o.stores.models import Location, Region
+
+
+class OpeningHoursWidget(JsonWidget):
+    """Opening hours as JSON, checked for their shape (``o2o.stores.hours``): a bad cell is a row error."""
+
+    def clean(self, value, row=None, **kwargs):  # noqa: ANN001, ANN201
+        hours = super().clean(value, row, **kwargs)
+        try:
+            validate_opening_hours(hours)
+        except ValidationError as exc:
+            raise ValueError(" ".join(exc.messages)) from None
+        return hours
 
 
 class LocationResource(O2OResource):
@@ -31,7 +45,7 @@ class LocationResource(O2OResource):
     address = Field(attribute="address", column_name="address", widget=TextWidget())
     lat = Field(attribute="lat", column_name="lat_gcj02", widget=CoordWidget())
     lng = Field(attribute="lng", column_name="lng_gcj02", widget=CoordWidget())
-    opening_hours = Field(attribute="opening_hours", column_name="opening_hours", widget=JsonWidget())
+    opening_hours = Field(attribute="opening_hours", column_name="opening_hours", widget=OpeningHoursWidget())
     can_pickup = Field(attribute="can_pickup", column_name="can_pickup", widget=YesNoWidget())
     can_same_city = Field(attribute="can_same_city", column_name="can_same_city", widget=YesNoWidget())
     can_express = Field(attribute="can_express", column_name="can_express", widget=YesNoWidget())

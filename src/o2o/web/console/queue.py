@@ -77,8 +77,8 @@ def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
     try:
         alert = store_work.alert_find(alert_id)
         require(request, Perm.ORDER_FULFIL, location=alert.location_id)
-    except (NotFound, Forbidden) as exc:
-        return refuse(request, exc)
+    except (NotFound, Forbidden):  # another store's alert looks like no alert: ids cannot be probed
+        return refuse(request, NotFound("异常不存在 Unknown alert", code="unknown_alert"))
     try:
         store_work.alert_resolve(alert_id, by=by_actor(request.actor))  # type: ignore[attr-defined]
         note = _("已处理异常：订单 %(number)s") % {"number": alert.shipment.order.number}

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from o2o.stores.models import Location, Region
 
 MAX_DAYS = 366
+EARLIEST = date(2000, 1, 1)  # no figures before it; far dates would overflow the zone arithmetic
 DEFAULT_DAYS = 7
 
 
@@ -63,6 +64,11 @@ class DashboardFilter(forms.Form):
         data = super().clean()
         first = data.get("start") or self.today - timedelta(days=DEFAULT_DAYS - 1)
         last = data.get("end") or self.today
+        for name in ("start", "end"):
+            day = data.get(name)
+            if day is not None and not (EARLIEST <= day <= self.today):
+                self.add_error(name, _("日期须在 2000-01-01 到今天之间。"))
+                return data
         if "start" in data and "end" in data:
             if first > last:
                 self.add_error("end", _("结束日期不能早于开始日期。"))

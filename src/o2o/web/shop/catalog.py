@@ -36,7 +36,7 @@ def _cards(request: HttpRequest, skus: list[Sku]) -> list[dict]:
 def _page_of(request: HttpRequest, qs) -> tuple:  # noqa: ANN001
     paginator = Paginator(qs, PAGE_SIZE)
     number = request.GET.get("page", "1")
-    return paginator.get_page(number if number.isdigit() and len(number) < 8 else 1)
+    return paginator.get_page(number if number.isascii() and number.isdigit() and len(number) < 8 else 1)
 
 
 def categories() -> list[dict]:

@@ -36,7 +36,7 @@ class SignInForm(forms.Form):
 
     def clean_code(self) -> str:
         code = (self.cleaned_data.get("code") or "").strip()
-        if code and not (len(code) == 6 and code.isdigit()):
+        if code and not (len(code) == 6 and code.isascii() and code.isdigit()):
             raise forms.ValidationError(_("验证码是 6 位数字。"))
         return code
 

@@ -63,7 +63,7 @@ def location(request: HttpRequest) -> HttpResponse:
 def choose_store(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("location_id", "")
     try:
-        loc = location_get(location_id=int(raw), public=True) if raw.isdigit() and len(raw) < 19 else None
+        loc = location_get(location_id=int(raw), public=True) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
     except ApiError:
         loc = None
     if loc is None:

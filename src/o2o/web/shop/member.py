@@ -66,7 +66,7 @@ def me(request: HttpRequest) -> HttpResponse:
         e["label"] = POINTS_KIND.get(e["kind"], e["kind"])
     number = request.GET.get("page", "1")
     orders = Paginator(selectors.order_list(member_id=member.pk), ORDERS_PER_PAGE).get_page(
-        number if number.isdigit() and len(number) < 8 else 1)
+        number if number.isascii() and number.isdigit() and len(number) < 8 else 1)
     rows = [{"order": o, "status_label": ORDER_STATUS.get(o.status, o.status),
              "channel_label": CHANNEL.get(o.channel, o.channel), "returnable": o.status in RETURNABLE}
             for o in orders.object_list]
@@ -100,7 +100,7 @@ def return_request(request: HttpRequest, order_id: int) -> HttpResponse:
     lines, bad = [], False
     for ln in order.lines.all():
         raw = post.get(f"qty_{ln.pk}", "0").strip() or "0"
-        if not raw.isdigit() or len(raw) > 6:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
             bad = True
         elif int(raw) > 0:
             lines.append((ln.pk, int(raw)))
@@ -112,7 +112,7 @@ def return_request(request: HttpRequest, order_id: int) -> HttpResponse:
         error = _("请填写要退的数量（至少一件）。")
     elif method not in ("store", "courier"):
         error = _("请选择退货方式。")
-    elif not location.isdigit() or len(location) > 18:
+    elif not (location.isascii() and location.isdigit()) or len(location) > 18:
         error = _("请选择退回的门店。")
     elif not key:
         error = _("表单已失效，请刷新页面。")

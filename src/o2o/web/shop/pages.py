@@ -33,7 +33,8 @@ def page(request: HttpRequest, template: str, context: dict[str, Any] | None = N
 def hours_today(location: Location, now: datetime | None = None) -> tuple[str, bool | None]:
     """(today's opening hours as text, open now?) from ``Location.opening_hours``; None: not given."""
     now = timezone.localtime(now or timezone.now())
-    spans = (location.opening_hours or {}).get(DAYS[now.weekday()])
+    hours = location.opening_hours if isinstance(location.opening_hours, dict) else {}
+    spans = hours.get(DAYS[now.weekday()])
     if spans is None:
         return _("营业时间未提供"), None
     if not spans:

@@ -4,6 +4,11 @@ The session holds the phone, an HMAC of the code (never the code itself, except 
 mode, where the page shows it in place of a text message), its expiry and the tries left:
 a code lives ``TTL_S`` seconds and allows ``MAX_TRIES`` wrong entries, then a new one is needed.
 A new code for the same phone is issued at most every ``RESEND_S`` seconds.
+
+The session's limits alone would reset with a new cookie, so each phone also has hourly counters
+in Django's cache (shared by every process once the cache is Redis, per process with the default
+local-memory cache): at most ``PHONE_SENDS_PER_HOUR`` codes sent and ``PHONE_FAILS_PER_HOUR`` wrong
+codes per phone, whatever the session. A six-digit code then takes ~100,000 hours to guess.
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import cache
 
 SESSION_SMS = "shop_sms"
 TTL_S = 5 * 60
 MAX_TRIES = 5
 RESEND_S = 60
+PHONE_SENDS_PER_HOUR = 10
+PHONE_FAILS_PER_HOUR = 10
 
 
 class Check(StrEnum):
@@ -35,6 +43,24 @@ def sandbox() -> bool:
     return settings.O2O.get("SMS", {}).get("mode", "sandbox") == "sandbox"
 
 
+def _counter(kind: str, phone: str) -> str:
+    return "shop-sms:" + kind + ":" + hashlib.sha256(f"{settings.SECRET_KEY}:{phone}".encode()).hexdigest()[:32]
+
+
+def _count(kind: str, phone: str) -> int:
+    return int(cache.get(_counter(kind, phone), 0))
+
+
+def _bump(kind: str, phone: str) -> int:
+    key = _counter(kind, phone)
+    cache.add(key, 0, timeout=3600)  # the hour starts at the first event
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        return 1
+
+
 def _digest(phone: str, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"shop-sms:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
 
@@ -46,6 +72,9 @@ def issue(session: SessionBase, phone: str, now: float | None = None) -> tuple[s
     usable = isinstance(held, dict) and held.get("expires", 0) > now and held.get("tries", 0) < MAX_TRIES
     if usable and held.get("phone") == phone and now - held.get("sent", 0) < RESEND_S:
         return None, int(RESEND_S - (now - held.get("sent", 0)))
+    if _count("sent", phone) >= PHONE_SENDS_PER_HOUR:
+        return None, 3600
+    _bump("sent", phone)
     code = f"{secrets.randbelow(10**6):06d}"
     session[SESSION_SMS] = {"phone": phone, "hash": _digest(phone, code), "sent": now, "expires": now + TTL_S,
                             "tries": 0, **({"sandbox_code": code} if sandbox() else {})}
@@ -70,11 +99,13 @@ def verify(session: SessionBase, phone: str, code: str, now: float | None = None
     if held.get("expires", 0) <= now:
         session.pop(SESSION_SMS, None)
         return Check.EXPIRED
-    if held.get("tries", 0) >= MAX_TRIES:
+    if held.get("tries", 0) >= MAX_TRIES or _count("failed", phone) >= PHONE_FAILS_PER_HOUR:
         return Check.TOO_MANY
     if hmac.compare_digest(held.get("hash", ""), _digest(phone, code)):
         session.pop(SESSION_SMS, None)
         return Check.OK
     held["tries"] = held.get("tries", 0) + 1
     session[SESSION_SMS] = held
+    if _bump("failed", phone) >= PHONE_FAILS_PER_HOUR:
+        return Check.TOO_MANY
     return Check.TOO_MANY if held["tries"] >= MAX_TRIES else Check.WRONG
