@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from django.db import connection
@@ -20,6 +21,22 @@ def someone_waits_on_a_lock() -> bool:
 
 
 TIMEOUT = 20
+
+
+def hold_first(fn: Callable) -> Callable:
+    """``fn``, but its first caller then waits (holding its locks) until another transaction waits on a lock:
+    patched into a service, it turns "two at once" into a real lock wait instead of a lucky ordering."""
+    entered = threading.Lock()
+
+    def wrapped(*args, **kw):  # noqa: ANN002, ANN003, ANN202
+        out = fn(*args, **kw)
+        if entered.acquire(blocking=False):
+            deadline = time.monotonic() + 5
+            while not someone_waits_on_a_lock() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return out
+
+    return wrapped
 
 
 def race(*jobs: Callable[[], object]) -> list[object]:

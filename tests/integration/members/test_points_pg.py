@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from datetime import datetime
 
 import pytest
@@ -13,7 +10,7 @@ from django.db import connection
 from o2o.core.loyalty import CHINA_TZ
 from o2o.members import points as svc
 from o2o.members.models import PointsAccount, PointsEntry
-from tests.concurrency import race, someone_waits_on_a_lock
+from tests.concurrency import hold_first, race
 from tests.factories import member
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -22,26 +19,12 @@ T0 = datetime(2024, 3, 15, 10, 0, tzinfo=CHINA_TZ)
 TIMEOUT = 20
 
 
-def _hold_first(fn: Callable) -> Callable:
-    """``fn``, but the first caller then waits (holding its lock) until another transaction waits."""
-    entered = threading.Lock()
-
-    def wrapped(*args, **kw):  # noqa: ANN002, ANN003, ANN202
-        out = fn(*args, **kw)
-        if entered.acquire(blocking=False):
-            deadline = time.monotonic() + 5
-            while not someone_waits_on_a_lock() and time.monotonic() < deadline:
-                time.sleep(0.01)
-        return out
-
-    return wrapped
-
 
 def test_two_spends_that_together_exceed_the_balance_one_wins(monkeypatch):
     assert connection.vendor == "postgresql"
     m, _ = member()
     svc.points_earn(m.pk, 100, "order:1", T0)
-    monkeypatch.setattr(svc, "ledger_of", _hold_first(svc.ledger_of))  # the first holds the lock meanwhile
+    monkeypatch.setattr(svc, "ledger_of", hold_first(svc.ledger_of))  # the first holds the lock meanwhile
     results = race(lambda: svc.points_spend(m.pk, 70, "a", T0), lambda: svc.points_spend(m.pk, 70, "b", T0))
     assert sorted(map(str, results)).count("insufficient_points") == 1
     acc = PointsAccount.objects.get(member=m)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from datetime import datetime
 
 import pytest
@@ -13,7 +10,7 @@ from django.db import connection
 from o2o.core.loyalty import CHINA_TZ
 from o2o.members import tiers
 from o2o.members.models import TierHistory, TierState
-from tests.concurrency import race, someone_waits_on_a_lock
+from tests.concurrency import hold_first, race
 from tests.factories import member
 from tests.integration.members.tier_support import done_order
 
@@ -22,27 +19,13 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 T0 = datetime(2025, 3, 15, 10, 0, tzinfo=CHINA_TZ)
 
 
-def _hold_first(fn: Callable) -> Callable:
-    """``fn``, but its first caller then waits (holding the member's lock) until another transaction waits."""
-    entered = threading.Lock()
-
-    def wrapped(*args, **kw):  # noqa: ANN002, ANN003, ANN202
-        out = fn(*args, **kw)
-        if entered.acquire(blocking=False):
-            deadline = time.monotonic() + 5
-            while not someone_waits_on_a_lock() and time.monotonic() < deadline:
-                time.sleep(0.01)
-        return out
-
-    return wrapped
-
 
 def test_two_completions_at_once_upgrade_once(monkeypatch):
     assert connection.vendor == "postgresql"
     m, _ = member()
     a, b = done_order(m, 60_000, T0), done_order(m, 60_000, T0)  # together ¥1,200: silver
     TierState.objects.create(member=m)  # the race is on the row lock, not on creating the row
-    monkeypatch.setattr(tiers, "metrics_of", _hold_first(tiers.metrics_of))
+    monkeypatch.setattr(tiers, "metrics_of", hold_first(tiers.metrics_of))
     results = race(lambda: tiers.tier_upgrade_for_order(member_id=m.pk, order_id=a.pk, now=T0),
                    lambda: tiers.tier_upgrade_for_order(member_id=m.pk, order_id=b.pk, now=T0))
     assert sorted(map(type, results), key=str) == sorted([TierHistory, type(None)], key=str)  # no Conflict
@@ -54,7 +37,7 @@ def test_two_completions_at_once_upgrade_once(monkeypatch):
 def test_a_review_and_an_upgrade_at_once_stay_consistent(monkeypatch):
     m, _ = member()
     order = done_order(m, 500_000, T0)
-    monkeypatch.setattr(tiers, "metrics_of", _hold_first(tiers.metrics_of))
+    monkeypatch.setattr(tiers, "metrics_of", hold_first(tiers.metrics_of))
     race(lambda: tiers.tier_upgrade_for_order(member_id=m.pk, order_id=order.pk, now=T0),
          lambda: tiers.tier_review(member_id=m.pk, now=T0))
     rows = list(TierHistory.objects.filter(member=m).values_list("from_tier", "to_tier"))

@@ -8,10 +8,6 @@ one order.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
-
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
@@ -19,7 +15,7 @@ from django.utils import timezone
 from o2o.inventory import checks
 from o2o.orders import pos_orders, returns
 from o2o.orders.models import Order, OrderLine, Return
-from tests.concurrency import race, someone_waits_on_a_lock
+from tests.concurrency import hold_first, race
 from tests.e2e.orders.test_returns_support import CLERK, fake_refunds, pos_order
 from tests.factories import figures
 from tests.integration.fulfilment.world import build
@@ -31,20 +27,6 @@ TIMEOUT = 20
 
 
 
-def _hold_first(fn: Callable) -> Callable:
-    """``fn``, but the first caller then waits (holding its locks) until another transaction waits."""
-    entered = threading.Lock()
-
-    def wrapped(*args, **kw):  # noqa: ANN002, ANN003, ANN202
-        out = fn(*args, **kw)
-        if entered.acquire(blocking=False):
-            deadline = time.monotonic() + 5
-            while not someone_waits_on_a_lock() and time.monotonic() < deadline:
-                time.sleep(0.01)
-        return out
-
-    return wrapped
-
 
 @pytest.mark.parametrize("order_lock", [True, False])
 def test_two_returns_that_together_exceed_the_line_one_wins(monkeypatch, order_lock):
@@ -54,7 +36,7 @@ def test_two_returns_that_together_exceed_the_line_one_wins(monkeypatch, order_l
     order = pos_order(w.a, "RACE-1", [(w.s1, 3, 1000)], 2999)
     line = OrderLine.objects.get(order=order)
     # Hold the first one after its conditional UPDATE until the other one waits for a lock.
-    monkeypatch.setattr(returns, "_committed_fen", _hold_first(returns._committed_fen))
+    monkeypatch.setattr(returns, "_committed_fen", hold_first(returns._committed_fen))
     if not order_lock:  # only the conditional UPDATE (and the CHECK) stand in the way
         monkeypatch.setattr(returns, "lock_order", lambda pk: Order.objects.get(pk=pk))
 
@@ -78,7 +60,7 @@ def test_two_receipts_of_one_return_restock_and_refund_once(monkeypatch):
     ret = returns.return_create(order_id=order.pk, lines=[(line.pk, 2)], method="courier", location_id=w.b.pk,
                                 reason="race", by=CLERK)
     before = figures(w.b, w.s1)
-    monkeypatch.setattr(returns, "_restock", _hold_first(returns._restock))
+    monkeypatch.setattr(returns, "_restock", hold_first(returns._restock))
     results = race(lambda: returns.return_receive(return_id=ret.pk, by=CLERK),
                     lambda: returns.return_receive(return_id=ret.pk, by=CLERK))
     assert sorted(r if isinstance(r, str) else "ok" for r in results) == ["ok", "return_not_open"]
@@ -91,7 +73,7 @@ def test_two_receipts_of_one_return_restock_and_refund_once(monkeypatch):
 def test_one_receipt_sent_twice_at_once_makes_one_order(monkeypatch):
     w = build(monkeypatch)
     at = timezone.now()
-    monkeypatch.setattr(pos_orders, "_create", _hold_first(pos_orders._create))
+    monkeypatch.setattr(pos_orders, "_create", hold_first(pos_orders._create))
 
     def job():  # noqa: ANN202
         with transaction.atomic():
