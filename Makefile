@@ -32,12 +32,14 @@ setup-browser:
 	fi
 	@chromium --version
 
-## make demo: install, migrate, seed the Shanghai demo network, serve on 127.0.0.1:8000
+## make demo: install, migrate, seed the Shanghai demo network, serve on 127.0.0.1:8000 (with the outbox relay)
 demo: setup
 	$(O2O) migrate --noinput
 	$(O2O) seed-demo
 	@$(O2O) demo-info --host $(HOST) --port $(PORT)
-	$(O2O) runserver $(HOST):$(PORT) --noreload
+	@# The outbox relay runs beside the server (points and tier upgrades follow completed orders); both stop together.
+	@bash -c 'trap "kill 0" EXIT; mkdir -p var; $(O2O) relay-outbox --loop --interval 2 >var/relay.log 2>&1 & \
+	  $(O2O) runserver $(HOST):$(PORT) --noreload'
 
 ## make test: the whole suite (SQLite, then PostgreSQL: required, never skipped)
 test: setup lint openapi-check test-sqlite test-pg test-browser

@@ -56,6 +56,8 @@ class Member(models.Model):
     registered_channel = models.CharField(max_length=16, blank=True, help_text="the channel of the first sign-in")
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                                     help_text="the member this one was merged into (then inactive)")
+    deleted_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="注销 when the member's personal data was erased (then inactive)")
 
     class Meta:
         verbose_name = "会员 member"
@@ -64,6 +66,8 @@ class Member(models.Model):
             models.CheckConstraint(condition=Q(merged_into__isnull=True) | Q(is_active=False),
                                    name="member_merged_is_inactive"),
             models.CheckConstraint(condition=~Q(merged_into=F("id")), name="member_not_merged_into_itself"),
+            models.CheckConstraint(condition=Q(deleted_at__isnull=True) | Q(is_active=False),
+                                   name="member_deleted_is_inactive"),
         ]
 
     def __str__(self) -> str:
@@ -106,7 +110,7 @@ class PiiAccessLog(models.Model):
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="pii_access")
     field = models.CharField(max_length=32)
-    action = models.CharField(max_length=16, default="reveal", help_text="reveal | export")
+    action = models.CharField(max_length=16, default="reveal", help_text="reveal | export | deletion")
     reason = models.CharField(max_length=200)
     at = models.DateTimeField(auto_now_add=True)
 

@@ -46,3 +46,4 @@ def member_points(request: HttpRequest, member_id: int):
     member = selectors.member_for_staff(request, member_id)
     return selectors.points_view(member.pk)
 router.add_router("", "o2o.members.api_identities.router")  # OneID: identities, identify, merges
+router.add_router("", "o2o.members.api_privacy.router")  # PIPL: phone reveal, export, deletion

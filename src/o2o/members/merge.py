@@ -161,6 +161,9 @@ def member_merge_undo(*, merge_id: int, user: User, now: datetime) -> MemberMerg
                            details={"merge_id": merge_id})
         members = _lock_members(merge.survivor_id, merge.merged_id)
         survivor, loser = members[merge.survivor_id], members[merge.merged_id]
+        if survivor.deleted_at is not None or loser.deleted_at is not None:
+            raise Conflict("会员已注销，合并不能撤销 A member of this merge was deleted; the merge cannot be undone",
+                           code="member_deleted", details={"merge_id": merge_id})
         if not survivor.is_active or survivor.merged_into_id is not None:
             raise Conflict("保留会员已再次合并，请先撤销后一次合并 The surviving member was merged since; undo that first",
                            code="survivor_merged", details={"member_id": survivor.pk})

@@ -32,7 +32,7 @@ def _chunks(ids: list[int], size: int = _BATCH) -> Iterable[list[int]]:
 
 def member_histories(member_ids: Iterable[int] | None = None) -> Purchases:
     """The purchases of the given members (all members not merged into another when None)."""
-    members = Member.objects.filter(merged_into__isnull=True)
+    members = Member.objects.filter(merged_into__isnull=True, deleted_at__isnull=True)
     if member_ids is not None:
         members = members.filter(pk__in=list(member_ids))
     builder = HistoryBuilder()

@@ -51,7 +51,7 @@ def segment_member_ids(segment: Segment) -> list[int]:
     tags: dict[int, dict] = defaultdict(dict)
     for member_id, name, value in MemberTag.objects.filter(name__in=names).values_list("member_id", "name", "value"):
         tags[member_id][name] = value
-    ids = Member.objects.filter(merged_into__isnull=True).order_by("pk").values_list("pk", flat=True)
+    ids = Member.objects.filter(merged_into__isnull=True, deleted_at__isnull=True).order_by("pk").values_list("pk", flat=True)
     return [pk for pk in ids if test(tags.get(pk, {}))]
 
 
