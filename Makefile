@@ -9,7 +9,7 @@ WITH_PG := $(PY) scripts/with_postgres.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup setup-browser demo serve seed test test-unit test-sqlite test-pg test-browser lint openapi openapi-check bench-inventory bench-spatial bench-routing bench-orders bench-web bench-members clean
+.PHONY: setup setup-browser demo serve seed test test-unit test-sqlite test-pg test-browser lint openapi openapi-check bench-inventory bench-spatial bench-routing bench-orders bench-web bench-members bench-marketing clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -85,6 +85,10 @@ bench-web: setup
 ## make bench-members: profile tags on CDNOW + Complete Journey, CLV holdout, 32 concurrent points redeemers (PostgreSQL)
 bench-members: setup
 	$(WITH_PG) --db o2o_bench_members -- $(PY) bench/members.py
+
+## make bench-marketing: 64 concurrent coupon claimers (one hot campaign vs many), over-issue check, pricing engine
+bench-marketing: setup
+	$(WITH_PG) --db o2o_bench_marketing -- $(PY) bench/marketing.py
 
 bench-spatial: setup
 	$(PY) bench/bench_spatial.py

@@ -15,9 +15,12 @@ from o2o.accounts.api import router as accounts_router
 from o2o.accounts.auth import API_AUTH
 from o2o.catalog.api import router as catalog_router
 from o2o.common.errors import ApiError
+from o2o.experiments.api import router as experiments_router
 from o2o.fulfilment.api import router as fulfilment_router
 from o2o.inventory.api import router as inventory_router
 from o2o.inventory.pos_api import router as pos_router
+from o2o.marketing.api import members_router as marketing_members_router
+from o2o.marketing.api import router as coupons_router
 from o2o.members.api import router as members_router
 from o2o.orders.api.cart import router as cart_router
 from o2o.orders.api.delivery import router as delivery_router
@@ -141,3 +144,6 @@ api.add_router("/pos/orders", pos_orders_router)
 api.add_router("/members", members_router)
 api.add_router("/members", profiles_router)
 api.add_router("/segments", segments_router)
+api.add_router("/members", marketing_members_router)
+api.add_router("/coupons", coupons_router)
+api.add_router("/experiments", experiments_router)

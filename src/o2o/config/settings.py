@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "o2o.orders",
     "o2o.members",
     "o2o.profiles",
+    "o2o.marketing",
+    "o2o.experiments",
     "o2o.demo",
     "o2o.web",
     "o2o.config",
@@ -164,7 +166,14 @@ O2O = {
     # What the customer pays for delivery (fen); free from `free_over_fen` of goods.
     "DELIVERY_FEES": {"pickup": 0, "same_city": 600, "express": 1000, "free_over_fen": 9900},
     # Discount steps of the checkout (dotted paths of o2o.core.orders.PricingStep classes).
-    "PRICING_STEPS": ["o2o.members.pricing_steps.TierBenefits"],  # tier discount + free delivery
+    "PRICING_STEPS": ["o2o.members.pricing_steps.TierBenefits"],  # for the plain engine (orders.pricing.steps_engine)
+    # Tier discount, promotions, coupons and points with explicit stacking rules (o2o.marketing.pricing).
+    "PRICING_ENGINE": "o2o.marketing.pricing.marketing_engine",
+    # The storefront home's hero is a page-element A/B experiment when one with this key runs (o2o.experiments).
+    "HOME_HERO_EXPERIMENT": "home-hero",
+    "PRICING_POLICY": {"stages": ["tier", "promotion", "coupon", "points"], "promotions": "all", "max_coupons": 1,
+                       "coupon_on_promoted_lines": True, "tier_on_promoted_lines": True,
+                       "points_on_delivery": False},
     # Pickup: how long a ready order waits, and what happens after ("cancel" refunds, "keep" alerts).
     "PICKUP_HOLD_HOURS": 72,
     "PICKUP_EXPIRED_POLICY": "cancel",
@@ -174,7 +183,8 @@ O2O = {
     # Couriers: "simulator" or "production" (env, docs/delivery.md); the order tried on (re-)dispatch.
     "COURIERS": {"mode": os.environ.get("O2O_COURIERS_MODE", "simulator"), "order": ["dada", "sf", "own"]},
     # Handlers of the transactional outbox's events.
-    "OUTBOX_HANDLERS": ["o2o.outbox.handlers.log_event", "o2o.members.handlers.on_order_event"],
+    "OUTBOX_HANDLERS": ["o2o.outbox.handlers.log_event", "o2o.members.handlers.on_order_event",
+                        "o2o.marketing.handlers.on_order_event"],
 }
 
 # The admin's theme (django-unfold): its settings live with the HQ pages.

@@ -35,6 +35,7 @@ from o2o.accounts.models import ApiToken, Member, User, hash_token
 from o2o.accounts.pii_services import member_set_phone
 from o2o.catalog.importer import import_catalog
 from o2o.catalog.models import Sku
+from o2o.demo.marketing_seed import seed_marketing
 from o2o.inventory.models import Movement, MovementKind, Stock
 from o2o.stores.models import Location, LocationKind, Region
 from o2o.stores.network import HQ_CODE, HQ_NAME, demo_network
@@ -207,5 +208,8 @@ def seed_demo(*, top_n: int = 3000, data_dir: Path | None = None,
             report.stock_created = _write_stock(plan)
             say(f"库存 opening stock: {report.stock_created} new rows")
         _seed_accounts(report)
+    mk = seed_marketing(data_dir)
+    say(f"营销 marketing: {mk}")
+    report.notes.append(f"marketing: {mk}")
     report.seconds = time.monotonic() - started
     return report

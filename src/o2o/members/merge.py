@@ -16,6 +16,9 @@ same transaction. :func:`member_merge` moves, with the ids of every moved row re
   survivor's; a lot ref, an operation key or a spend ref that the survivor already uses gets the
   suffix ``@merge<id>`` (old values recorded), so ``UNIQUE (account, ref)`` / ``(account, op, seq)``
   hold and two spends never read as one;
+* coupons and places (the marketing app, through :data:`member_merging`): every coupon moves (its slot
+  renumbered after the survivor's, the per-member limit widened on the moved row only: both were issued
+  legitimately); the home and latest place move if the survivor has none;
 * the contact phone: if the survivor has none, the merged member's moves to it (else it stays only
   as the survivor's phone identity); the merged member's is cleared.
 
@@ -40,6 +43,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import F, Max, Value
 from django.db.models.functions import Least
+from django.dispatch import Signal
 
 from o2o.accounts import member_moves as rows
 from o2o.accounts.identities import (
@@ -117,6 +121,14 @@ def _lock_members(*ids: int) -> dict[int, Member]:
     return members
 
 
+# The apps above members (marketing: coupons, places) move their rows through these, inside the merge's
+# transaction. ``member_merging``: sent with ``survivor``, ``merged``, ``merge``; a receiver returns
+# (name, what it moved) and that is recorded in ``merge.moved[name]``. ``member_merge_undoing``: sent with
+# ``survivor``, ``merged``, ``moved`` (the whole record); a receiver moves its part back or raises 409.
+member_merging = Signal()
+member_merge_undoing = Signal()
+
+
 def member_merge(*, survivor_id: int, merged_id: int, now: datetime, by_user: User | None = None,
                  by_member: Member | None = None, identity: MemberIdentity | None = None,
                  reason: str = "") -> MemberMerge:
@@ -141,6 +153,9 @@ def member_merge(*, survivor_id: int, merged_id: int, now: datetime, by_user: Us
         moved["channels"] = rows.move_channels(loser.pk, survivor.pk)
         moved["points"] = _move_points(loser.pk, survivor.pk, suffix=f"@merge{merge.pk}", now=now)
         moved["phone"] = rows.move_phone(loser, survivor)
+        for _receiver, part in member_merging.send(sender=Member, survivor=survivor, merged=loser, merge=merge):
+            if part:
+                moved[part[0]] = part[1]
         Member.objects.filter(pk=loser.pk).update(is_active=False, merged_into=survivor)
         merge.moved = moved
         merge.save(update_fields=["moved"])
@@ -171,6 +186,7 @@ def member_merge_undo(*, merge_id: int, user: User, now: datetime) -> MemberMerg
             raise Conflict("合并状态已变化 The merged member changed since", code="merge_changed",
                            details={"member_id": loser.pk})
         moved = merge.moved
+        member_merge_undoing.send(sender=Member, survivor=survivor, merged=loser, moved=moved)
         _undo_points(moved.get("points") or {}, moved.get("orders") or [], now)
         for name, model in SIMPLE.items():
             rows.back_fk(model, name, moved.get(name) or [], survivor.pk, loser.pk)

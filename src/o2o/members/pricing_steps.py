@@ -58,3 +58,15 @@ class TierBenefits:
     def free_delivery(self, context: Mapping[str, object]) -> bool:
         found = self._tier(context)
         return found is not None and found[1].free_delivery
+
+
+def tier_terms(member_id: object) -> tuple[str, str, int, bool] | None:
+    """(tier code, label, discount percent, free delivery) of a member's tier, for pricing engines; None
+    for a visitor. The label reads like the step's: ``黄金会员95折 Gold member 5% off``."""
+    found = TierBenefits()._tier({"member_id": member_id})
+    if found is None:
+        return None
+    tier, benefits = found
+    p = benefits.discount_percent
+    label = f"{tier.label}{zhe(p)} {LABEL_EN[tier]} {p}% off" if p else f"{tier.label} {LABEL_EN[tier]}"
+    return tier.value, label, p, benefits.free_delivery

@@ -32,11 +32,12 @@ def _lines(totals: Totals, names: dict[int, str], list_prices: dict[int, int]) -
 
 def checkout_quote(*, lines: list[tuple[int, int]], channel: str, lat: float, lng: float, coord: str = "gcj02",
                    price_location_id: int | None = None, pickup_location_id: int | None = None,
-                   member_id: int | None = None, now: datetime | None = None) -> dict[str, Any]:
+                   member_id: int | None = None, now: datetime | None = None, coupon_ids: tuple[int, ...] = (),
+                   points: int = 0) -> dict[str, Any]:
     # Routing reads ``now``, else the routing clock (``fulfilment.clock``), in local time (labels, cut-offs,
     # surcharges); prices are read at ``now``, else the wall clock, as placing the order prices them.
     at = now or timezone.now()
-    context = {"member_id": member_id, "channel": channel}
+    context = {"member_id": member_id, "channel": channel, "coupon_ids": coupon_ids, "points": points}
     base = price_basket(lines, location_id=price_location_id, channel=channel, at=at, context=context)
     names = {k: s.name for k, s in base.skus.items()}
     list_prices = {k: s.list_price_fen for k, s in base.skus.items()}
@@ -45,13 +46,17 @@ def checkout_quote(*, lines: list[tuple[int, int]], channel: str, lat: float, ln
     for opt in q["options"]:
         kind = opt["kind"]
         at_store = opt.get("location_id") if kind == "pickup" else price_location_id
-        priced = price_basket(lines, location_id=at_store, channel=channel, at=at, modes=[kind], context=context)
+        ctx = context if kind == "pickup" else {**context, "fulfil_location_ids": tuple(sorted({
+            sh["location_id"] for sh in opt.get("shipments", [])}))}
+        priced = price_basket(lines, location_id=at_store, channel=channel, at=at, modes=[kind], context=ctx)
         options.append({"kind": kind, "label": opt["label"], "label_en": opt["label_en"],
                         "delivery_fee_fen": priced.totals.delivery_fee_fen, "total_fen": priced.totals.total_fen,
                         "detail": {**opt, "lines": _lines(priced.totals, names, list_prices),
                                    "goods_fen": priced.totals.goods_fen,
-                                   "discount_fen": priced.totals.discount_fen}})
+                                   "discount_fen": priced.totals.discount_fen,
+                                   "adjustments": totals_json(priced.totals)["adjustments"],
+                                   "marketing": priced.extras}})
     t = totals_json(base.totals)
     return {"lines": _lines(base.totals, names, list_prices), "goods_fen": t["goods_fen"],
             "discount_fen": t["discount_fen"], "adjustments": t["adjustments"], "explanation": t["explanation"],
-            "options": options}
+            "options": options, "marketing": base.extras}

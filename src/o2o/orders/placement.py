@@ -36,6 +36,7 @@ from o2o.orders.models import (
     ShipmentStatus,
 )
 from o2o.orders.pricing import PricedBasket, price_basket, totals_json
+from o2o.orders.signals import order_priced
 
 PAYMENT_WINDOW_S = 15 * 60
 ONLINE_CHANNELS = {c.value for c in Channel} - {Channel.POS.value}
@@ -61,6 +62,11 @@ class PlaceRequest:
     utm: dict[str, str] = field(default_factory=dict)
     expected_total_fen: int | None = None
     cart_id: int | None = None
+    coupon_ids: tuple[int, ...] = ()  # the member's coupons to use (the marketing engine prices them)
+    points: int = 0  # points to use as cash (-1: as many as allowed)
+    # Offers the caller adds for this order only (e.g. a group deal's price, ``o2o.groupbuy``): objects the
+    # pricing engine understands (``o2o.core.promotions.Promotion`` for the marketing engine).
+    extra_promotions: tuple = ()
 
 
 CONTACT_PHONE = "order.contact_phone"
@@ -112,9 +118,15 @@ def order_place(*, req: PlaceRequest, member: Member, by: By, now: datetime | No
     decision = decision_create(order_ref=number, lines=req.lines, lat=req.lat, lng=req.lng, coord=req.coord,
                                choice=req.choice, pickup_location_id=req.pickup_location_id, who=by.who, now=now,
                                basket=basket)
-    modes = list(decision.shipments.values_list("mode", flat=True))
+    routed = list(decision.shipments.values_list("mode", "location_id"))
+    modes = [m for m, _ in routed]
+    # Store-scoped offers of a delivery are checked against the stores that ship it (marketing.pricing).
+    shipping = {} if req.choice == FulfilmentChoice.PICKUP else {"fulfil_location_ids": tuple(sorted({
+        loc for _, loc in routed}))}
     priced = price_basket(req.lines, location_id=price_at, channel=req.channel, at=now, modes=modes,
-                          context={"member_id": member.pk, "channel": req.channel}, basket=basket)
+                          context={"member_id": member.pk, "channel": req.channel, "coupon_ids": tuple(req.coupon_ids),
+                                   "points": req.points, "strict": True,
+                                   "extra_promotions": tuple(req.extra_promotions), **shipping}, basket=basket)
     t = priced.totals
     if req.expected_total_fen is not None and req.expected_total_fen != t.total_fen:
         raise Conflict("价格已变化，请确认后重新下单 The total changed; confirm the new total",
@@ -128,11 +140,12 @@ def order_place(*, req: PlaceRequest, member: Member, by: By, now: datetime | No
         address=req.address[:200], contact_name=req.contact_name[:64], **contact_phone_fields(req.contact_phone),
         goods_fen=t.goods_fen, discount_fen=t.discount_fen, delivery_fee_fen=t.delivery_fee_fen,
         total_fen=t.total_fen, pricing={**totals_json(t), "price_sources": priced.sources,
-                                        "price_location_id": price_at},
+                                        "price_location_id": price_at, **priced.extras},
         routing_decision=decision, payment_deadline=now + timedelta(seconds=payment_window_s()),
         created_at=now, updated_at=now, placed_by_id=by.user_id)
     _lines(order, priced)
     shipments_from_decision(order, decision, ShipmentStatus.PENDING, now)
+    order_priced.send(sender=Order, order=order, extras=priced.extras, now=now)
     history.log(order, by=by, kind=EventKind.ORDER, to_status=OrderStatus.PENDING_PAYMENT,
                 reason="下单 order placed", at=now)
     history.emit(order, "order.placed", key=f"order:{order.pk}:placed", total_fen=order.total_fen,

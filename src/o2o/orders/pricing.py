@@ -1,16 +1,23 @@
 """Prices a basket for checkout: each line at the store and channel that apply, then the
-core's pricing steps (the coupons, points and tier issues add steps through
-``O2O["PRICING_STEPS"]``, without changing this flow), then the customer's delivery fee.
+discounts, then the customer's delivery fee.
 
-Two queries whatever the basket size: the SKUs, and their price overrides.
+The discounts come from the pricing engine named by ``O2O["PRICING_ENGINE"]`` (a callable, see
+:class:`PricingEngine`). The default, :func:`steps_engine`, runs the core's pricing steps listed in
+``O2O["PRICING_STEPS"]``; the marketing app's engine (``o2o.marketing.pricing.marketing_engine``)
+adds promotions, coupons and points with explicit stacking rules. Either way this flow does not
+change: an engine returns the core's ``Totals`` and a dict of extras (the coupons and points it
+used) that placing the order stores and hands on (``signals.order_priced``).
+
+Two queries whatever the basket size: the SKUs, and their price overrides (plus the engine's own).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db.models import Q
@@ -34,6 +41,15 @@ class PricedBasket:
     lines: tuple[CartLine, ...]
     totals: Totals
     sources: dict[int, str]  # sku_id -> price source (store_channel, store, channel, list)
+    extras: dict[str, Any] = field(default_factory=dict)  # what the engine used: coupons, points, gifts...
+
+
+class PricingEngine(Protocol):
+    """Discounts and delivery fee for priced cart lines: ``(Totals, extras)``; ValueError on bad input."""
+
+    def __call__(self, cart: tuple[CartLine, ...], *, skus: Mapping[int, Sku], location_id: int | None,
+                 channel: str, at: datetime, modes: list[str],
+                 context: Mapping[str, object]) -> tuple[Totals, dict[str, Any]]: ...
 
 
 def steps() -> list[PricingStep]:
@@ -74,6 +90,19 @@ def delivery_waived(chain: Iterable[PricingStep], context: Mapping[str, object])
     return any(getattr(step, "free_delivery", None) is not None and step.free_delivery(context) for step in chain)
 
 
+def steps_engine(cart: tuple[CartLine, ...], *, skus: Mapping[int, Sku], location_id: int | None, channel: str,
+                 at: datetime, modes: list[str], context: Mapping[str, object]) -> tuple[Totals, dict[str, Any]]:
+    """The plain engine: ``O2O["PRICING_STEPS"]`` in their listed order, then the fee on what is left."""
+    chain = steps()
+    goods = price(cart, steps=chain, delivery_fee_fen=0, context=context)
+    fee = 0 if delivery_waived(chain, context) else delivery_fee(modes, goods.goods_fen - goods.discount_fen)
+    return price(cart, steps=chain, delivery_fee_fen=fee, context=context), {}
+
+
+def engine() -> PricingEngine:
+    return import_string(settings.O2O.get("PRICING_ENGINE", "o2o.orders.pricing.steps_engine"))
+
+
 def price_basket(lines: Iterable[tuple[int, int]], *, location_id: int | None, channel: str, at: datetime,
                  modes: Iterable[str] = (), context: Mapping[str, object] | None = None,
                  basket: tuple | None = None) -> PricedBasket:
@@ -84,14 +113,13 @@ def price_basket(lines: Iterable[tuple[int, int]], *, location_id: int | None, c
     prices = unit_prices(list(skus.values()), location_id=location_id, channel=channel, at=at)
     cart = tuple(CartLine(sku_id=ln.sku_id, qty=ln.qty, unit_price_fen=prices[ln.sku_id][0],
                           list_price_fen=skus[ln.sku_id].list_price_fen) for ln in basket)
-    chain, ctx = steps(), context or {}
     try:
-        goods = price(cart, steps=chain, delivery_fee_fen=0, context=ctx)
-        fee = 0 if delivery_waived(chain, ctx) else delivery_fee(modes, goods.goods_fen - goods.discount_fen)
-        totals = price(cart, steps=chain, delivery_fee_fen=fee, context=ctx)
+        totals, extras = engine()(cart, skus=skus, location_id=location_id, channel=channel, at=at,
+                                  modes=list(modes), context=context or {})
     except ValueError as exc:
         raise InvalidInput(str(exc), code="invalid_price") from exc
-    return PricedBasket(skus=skus, lines=cart, totals=totals, sources={k: v[1] for k, v in prices.items()})
+    return PricedBasket(skus=skus, lines=cart, totals=totals, sources={k: v[1] for k, v in prices.items()},
+                        extras=extras)
 
 
 def totals_json(totals: Totals) -> dict:

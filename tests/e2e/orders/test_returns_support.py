@@ -37,7 +37,8 @@ class OneFenOff:
 
 
 def discounted(settings) -> None:  # noqa: ANN001 - the pytest-django settings fixture
-    settings.O2O = {**settings.O2O, "PRICING_STEPS": ["tests.e2e.orders.test_returns_support.OneFenOff"]}
+    settings.O2O = {**settings.O2O, "PRICING_ENGINE": "o2o.orders.pricing.steps_engine",
+                    "PRICING_STEPS": ["tests.e2e.orders.test_returns_support.OneFenOff"]}
 
 
 def placed_order(w, mem, pairs, *, choice: str = "pickup", pickup=None) -> Order:  # noqa: ANN001

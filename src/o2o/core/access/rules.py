@@ -67,6 +67,9 @@ class Perm(StrEnum):
     MEMBER_MERGE_UNDO = "member.merge_undo"  # undo a merge of two members (HQ)
     SEGMENT_VIEW = "segment.view"  # list segments and their members (marketing)
     SEGMENT_EDIT = "segment.edit"  # save segment rules (marketing)
+    COUPON_REDEEM = "coupon.redeem"  # 核销: use a member's coupon at the store counter
+    COUPON_ISSUE = "coupon.issue"  # hand a staff-issuable coupon to a member in store
+    CAMPAIGN_EDIT = "campaign.edit"  # coupon campaigns and promotions; targeted (3 km) issuing
 
 
 _STORE_OPS = {
@@ -86,6 +89,10 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
 }
 # Segments (profiles): marketing and HQ (HQ admin has every permission).
 ROLE_PERMS[Role.MARKETING] = ROLE_PERMS[Role.MARKETING] | {Perm.SEGMENT_VIEW, Perm.SEGMENT_EDIT}
+# Coupons: store staff redeem and hand out at their stores; marketing (and HQ) run the campaigns.
+for _role in (Role.REGION_MANAGER, Role.STORE_MANAGER, Role.CLERK):
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | {Perm.COUPON_REDEEM, Perm.COUPON_ISSUE}
+ROLE_PERMS[Role.MARKETING] = ROLE_PERMS[Role.MARKETING] | {Perm.CAMPAIGN_EDIT}
 
 # What a signed-in member may do on public things (no location scope involved).
 MEMBER_PERMS: frozenset[Perm] = frozenset({Perm.CATALOG_VIEW, Perm.LOCATION_VIEW})

@@ -111,4 +111,4 @@ def checkout(request: HttpRequest, body: CheckoutIn, x_cart_token: str = CartTok
     member_id = actor.id if actor is not None and actor.kind is ActorKind.MEMBER else None
     return checkout_quote(lines=lines, channel=body.channel, lat=body.lat, lng=body.lng, coord=body.coord,
                           price_location_id=body.price_location_id, pickup_location_id=body.pickup_location_id,
-                          member_id=member_id)
+                          member_id=member_id, coupon_ids=tuple(body.coupon_ids), points=body.points)

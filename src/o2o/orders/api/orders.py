@@ -67,7 +67,8 @@ def order_create(request: HttpRequest, body: OrderIn, idempotency_key: str | Non
                            price_location_id=body.price_location_id, address=body.address,
                            contact_name=body.contact_name, contact_phone=body.contact_phone,
                            utm={"source": body.utm_source, "medium": body.utm_medium, "campaign": body.utm_campaign},
-                           expected_total_fen=body.expected_total_fen, cart_id=cart_id)
+                           expected_total_fen=body.expected_total_fen, cart_id=cart_id,
+                           coupon_ids=tuple(body.coupon_ids), points=body.points)
         order = order_place(req=req, member=member, by=by)
         return 201, order_body(order, member_id=member.pk, locations=None)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 
@@ -67,6 +67,9 @@ class CheckoutIn(Schema):
     coord: Coord = "gcj02"
     price_location_id: int | None = Field(None, gt=0, le=_BIGINT)
     pickup_location_id: int | None = Field(None, gt=0, le=_BIGINT)
+    coupon_ids: list[Annotated[int, Field(gt=0, le=_BIGINT)]] = Field(
+        default_factory=list, max_length=10, description="the member's coupons to price in (GET /coupons/mine)")
+    points: int = Field(0, ge=-1, le=_BIGINT, description="points to use as cash; -1: as many as allowed")
 
 
 class CheckoutOptionOut(Schema):
@@ -85,6 +88,9 @@ class CheckoutOut(Schema):
     adjustments: list[dict[str, Any]]
     explanation: list[str]
     options: list[CheckoutOptionOut]
+    marketing: dict[str, Any] = Field(default_factory=dict, description=(
+        "what the pricing engine used: coupon_ids, rejected_coupons [{id, reason}], promotion_ids, points_used, "
+        "points_fen, points_balance, gifts"))
 
 
 class OrderIn(Schema):
@@ -104,6 +110,10 @@ class OrderIn(Schema):
     utm_campaign: str = Field("", max_length=64)
     expected_total_fen: int | None = Field(None, ge=0, le=_BIGINT,
                                            description="the total the customer saw; 409 total_changed if it differs")
+    coupon_ids: list[Annotated[int, Field(gt=0, le=_BIGINT)]] = Field(
+        default_factory=list, max_length=10,
+        description="the member's coupons to use; 409 coupon_not_applicable if one cannot be used on this order")
+    points: int = Field(0, ge=-1, le=_BIGINT, description="points to use as cash; -1: as many as allowed")
     pay_with: Literal["wechat", "alipay"] | None = Field(
         None, description="open the payment in the same call (as POST /payments would); the answer's `payment` "
                           "carries the pay sheet's parameters")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,7 +14,9 @@ from django.views.decorators.http import require_GET
 from o2o.catalog.models import Channel, Sku
 from o2o.catalog.selectors import category_tree, sku_get, sku_list, sku_price
 from o2o.common.errors import ApiError
+from o2o.experiments.services import expose
 from o2o.orders.pricing import unit_prices
+from o2o.web.auth import current_member
 from o2o.web.shop import availability
 from o2o.web.shop.pages import page, text
 from o2o.web.shop.state import current_point, current_store
@@ -59,9 +62,30 @@ def _find(tree: list[dict], category_id: int, trail: list[dict]) -> list[dict] |
 
 
 @require_GET
+def hero(request: HttpRequest) -> dict | None:
+    """The home page's hero under test (``O2O["HOME_HERO_EXPERIMENT"]``, a page-element A/B experiment): a signed-in
+    member's variant config ({title, text, link}); None (the default hero) for visitors, a variant without a
+    title, or when no such experiment is running. Showing it logs the member's exposure (once)."""
+    key = settings.O2O.get("HOME_HERO_EXPERIMENT")
+    member = current_member(request)
+    if not key or member is None:
+        return None
+    try:
+        _exp, _variant, config = expose(key=key, member=member, channel=Channel.H5)
+    except ApiError:
+        return None
+    title = config.get("title")
+    if not isinstance(title, str) or not title:
+        return None
+    link = config.get("link")
+    return {"title": title[:60], "text": str(config.get("text", ""))[:200],
+            "link": link if isinstance(link, str) and link.startswith("/shop/") else None}
+
+
 def home(request: HttpRequest) -> HttpResponse:
     skus = list(sku_list(active=True)[:HOME_PRODUCTS])
-    return page(request, "web/shop/home.html", {"categories": categories(), "cards": _cards(request, skus)})
+    return page(request, "web/shop/home.html", {"categories": categories(), "cards": _cards(request, skus),
+                                                "hero": hero(request)})
 
 
 @require_GET

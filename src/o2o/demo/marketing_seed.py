@@ -1,0 +1,115 @@
+"""Demo marketing: coupon campaigns, one chain promotion, and demo members living where the real POIs are.
+
+* Members: ``DEMO_MEMBERS`` members whose homes are Shanghai POIs (``geo/shanghai_pois_bd09.csv``, GCJ-02),
+  drawn by their ``count`` weight with a fixed seed; no phone numbers (they are not real people).
+* The 3 km campaign: the store with the most member homes within 3 km gets "门店3公里专享 满50减10", scoped to
+  that store and issued to those members (``nearby.coupons_issue_nearby``), so the HQ admin and the store's
+  counter show a live campaign.
+* Campaigns to claim in the storefront: 新人券 满30减5, 全场 满99减15, 黄金/钻石会员 9折券 (最高减¥20), and a
+  staff-issued service voucher (免费上门安装 installation). A chain promotion 满199减20 runs for 30 days.
+* An A/B experiment on the storefront home's hero (``home-hero``: the default headline vs a coupon nudge).
+
+Idempotent: everything is found by its code/name and created once.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from o2o.accounts.models import Member
+from o2o.core.geo import LatLng, haversine_m
+from o2o.demo.bench_data import load_pois
+from o2o.experiments.models import Experiment
+from o2o.marketing.models import CouponTemplate, MemberReach, Promotion, TemplateStatus
+from o2o.marketing.nearby import coupons_issue_nearby
+from o2o.stores.models import Location, LocationKind
+
+DEMO_MEMBERS = 600
+MEMBER_PREFIX = "演示居民 Resident "
+RADIUS_M = 3000
+
+CAMPAIGNS = (
+    {"code": "new-member-30-5", "name": "新人券 满30减5", "name_en": "New member: ¥5 off over ¥30", "kind": "amount_off",
+     "amount_fen": 500, "threshold_fen": 3000, "budget": 10_000, "valid_days": 30},
+    {"code": "all-99-15", "name": "全场 满99减15", "name_en": "¥15 off over ¥99", "kind": "amount_off",
+     "amount_fen": 1500, "threshold_fen": 9900, "budget": 5_000, "valid_days": 14, "member_limit": 2},
+    {"code": "gold-10-off", "name": "黄金会员9折券", "name_en": "Gold: 10% off", "kind": "percent_off",
+     "percent": 10, "cap_fen": 2000, "budget": 2_000, "valid_days": 30, "tiers": ["gold", "diamond"]},
+    {"code": "install-voucher", "name": "免费上门安装", "name_en": "Free home installation", "kind": "service_voucher",
+     "service": "上门安装 installation", "amount_fen": 5000, "claimable": False, "staff_issuable": True,
+     "redeem_online": False, "budget": 500, "valid_days": 60},
+)
+
+
+def _homes(data_dir: Path | None, n: int) -> list[LatLng]:
+    pois = load_pois(data_dir)
+    rng = random.Random(20261130)
+    points, weights = [p for p, _ in pois], [w for _, w in pois]
+    return rng.choices(points, weights=weights, k=n)
+
+
+def _members(data_dir: Path | None) -> int:
+    have = Member.objects.filter(display_name__startswith=MEMBER_PREFIX).count()
+    if have >= DEMO_MEMBERS:
+        return 0
+    homes = _homes(data_dir, DEMO_MEMBERS)[have:]
+    now = timezone.now()
+    made = Member.objects.bulk_create([Member(display_name=f"{MEMBER_PREFIX}{have + i + 1:04d}",
+                                              registered_channel="mini_program") for i in range(len(homes))])
+    MemberReach.objects.bulk_create([MemberReach(member=m, home_lat=p.lat, home_lng=p.lng, home_at=now)
+                                     for m, p in zip(made, homes, strict=True)])
+    return len(made)
+
+
+def _busiest_store() -> Location | None:
+    homes = [LatLng(a, b) for a, b in MemberReach.objects.filter(home_lat__isnull=False).values_list("home_lat",
+                                                                                                   "home_lng")]
+    stores = list(Location.objects.filter(kind=LocationKind.STORE).order_by("code"))
+    if not homes or not stores:
+        return None
+    return max(stores, key=lambda s: (sum(haversine_m(LatLng(s.lat, s.lng), h) <= RADIUS_M for h in homes),
+                                      [-ord(c) for c in s.code]))
+
+
+def seed_marketing(data_dir: Path | None = None) -> dict[str, int | str]:
+    now = timezone.now()
+    out: dict[str, int | str] = {}
+    with transaction.atomic():
+        out["members"] = _members(data_dir)
+        made = 0
+        for spec in CAMPAIGNS:
+            _, created = CouponTemplate.objects.get_or_create(code=spec["code"], defaults={
+                "status": TemplateStatus.ACTIVE, **{k: v for k, v in spec.items() if k != "code"}})
+            made += created
+        _, created = Promotion.objects.get_or_create(name="全场满199减20", defaults={
+            "name_en": "¥20 off over ¥199", "kind": "amount_off", "amount_fen": 2000, "threshold_fen": 19900,
+            "starts_at": now - timedelta(days=1), "ends_at": now + timedelta(days=30)})
+        out["promotions"] = int(created)
+        _, created = Experiment.objects.get_or_create(key="home-hero", defaults={
+            "name": "首页主图：默认 vs 领券引导 Home hero: default vs coupon nudge", "target": "page",
+            "status": "running", "hypothesis": "领券引导提高 14 天内下单率 A coupon nudge raises 14-day conversion",
+            "variants": [{"key": "control", "weight": 1, "config": {}},
+                         {"key": "coupon-nudge", "weight": 1, "config": {
+                             "title": "新人领券 满30减5", "text": "领取后下单立减，门店自提也能用。",
+                             "link": "/shop/coupons"}}]})
+        out["experiments"] = int(created)
+        store = _busiest_store()
+        if store is not None:
+            near, created = CouponTemplate.objects.get_or_create(code=f"near-{store.code.lower()}", defaults={
+                "name": f"{store.name} 3公里专享 满50减10", "name_en": "Neighbours within 3 km: ¥10 off over ¥50",
+                "kind": "amount_off", "amount_fen": 1000, "threshold_fen": 5000, "status": TemplateStatus.ACTIVE,
+                "claimable": False, "budget": 1_000, "valid_days": 14})
+            made += created
+            if created:
+                near.stores.set([store])
+            out["nearby_store"] = store.code
+    out["campaigns"] = made
+    if store is not None and created:
+        got = coupons_issue_nearby(template_id=near.pk, location_id=store.pk, radius_m=RADIUS_M, by_user_id=None)
+        out["nearby_issued"] = got["issued"]
+    return out
