@@ -37,8 +37,11 @@ demo: setup
 	$(O2O) migrate --noinput
 	$(O2O) seed-demo
 	@$(O2O) demo-info --host $(HOST) --port $(PORT)
-	@# The outbox relay runs beside the server (points and tier upgrades follow completed orders); both stop together.
+	@# Beside the server: the outbox relay (points, tiers, coupons back, pickup messages), the notification
+	@# triggers every minute and the sender (local simulators: see /hq/notifications); all stop together.
 	@bash -c 'trap "kill 0" EXIT; mkdir -p var; $(O2O) relay-outbox --loop --interval 2 >var/relay.log 2>&1 & \
+	  (while true; do $(O2O) run-triggers >>var/triggers.log 2>&1; sleep 60; done) & \
+	  $(O2O) send-notifications --loop >var/notify.log 2>&1 & \
 	  $(O2O) runserver $(HOST):$(PORT) --noreload'
 
 ## make test: the whole suite (SQLite, then PostgreSQL: required, never skipped)

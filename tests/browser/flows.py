@@ -12,8 +12,8 @@ from tests.browser.world import CLERK_PASSWORD, Spot
 def customer_locates(page: Page, spot: Spot, shots) -> None:  # noqa: ANN001
     """The phone's GPS (WGS-84, set on the browser context) puts the customer in 徐汇; the nearest store becomes current."""
     page.goto("/shop/location")
-    page.get_by_test_id("use-my-location").click()
-    page.wait_for_url(re.compile(r"/shop/"))
+    with page.expect_navigation():  # the click submits the location form from JavaScript: wait for it, or a
+        page.get_by_test_id("use-my-location").click()  # goto racing it is aborted (ERR_ABORTED)
     page.goto("/shop/location")
     store = page.get_by_test_id(f"store-{spot.location_id}")
     expect(store).to_be_visible()
@@ -102,3 +102,33 @@ def clerk_picks_and_packs(page: Page, shipment_id: int, sku_ids: list[int], shot
     page.get_by_test_id("mark-ready").click()
     expect(page.get_by_test_id("shipment-status")).not_to_have_attribute("data-status", "picking")
     shots(page, "clerk-packed")
+
+
+def customer_signs_in(page: Page, phone: str, shots, next_path: str = "/shop/me") -> None:  # noqa: ANN001
+    """Sign in from the storefront's sign-in page with the sandbox SMS code, then land on ``next_path``."""
+    page.goto(f"/shop/login?next={next_path}")
+    page.locator("#id_phone").fill(phone)
+    page.get_by_test_id("send-code").click()
+    code = page.get_by_test_id("sandbox-sms-code").inner_text().strip()
+    assert re.fullmatch(r"\d{6}", code), code
+    page.locator("#id_code").fill(code)
+    shots(page, "customer-sign-in")
+    page.get_by_test_id("sign-in").click()
+    page.wait_for_url(re.compile(re.escape(next_path.split("?")[0]) + r"(\?|#|$)"))
+
+
+def clerk_looks_up_coupon(page: Page, code: str) -> None:
+    """At the counter's coupon card: type the code (as the customer shows it) and look it up."""
+    page.goto("/console/counter")
+    page.get_by_test_id("coupon-code-input").fill(code)
+    page.get_by_test_id("coupon-lookup").click()
+    expect(page.get_by_test_id("coupon-view")).to_be_visible()
+
+
+def customer_uses_gps(page: Page, spot: Spot) -> None:
+    """As ``customer_locates``, without the screenshot and distance checks."""
+    page.goto("/shop/location")
+    with page.expect_navigation():
+        page.get_by_test_id("use-my-location").click()
+    page.goto("/shop/location")
+    expect(page.get_by_test_id(f"store-{spot.location_id}").get_by_test_id("is-current-store")).to_be_visible()

@@ -109,3 +109,17 @@ def api(site_url: str, method: str, path: str, token: str, body: dict | None = N
             return r.status, json.loads(r.read() or b"{}")
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"{}")
+
+
+def coupon_campaign(code: str, *, store_ids: list[int] = (), amount_fen: int = 1000, threshold_fen: int = 0,  # noqa: ANN201
+                    name: str = "浏览器测试立减券"):
+    """An active campaign members may claim online (marketing.CouponTemplate), valid 30 days from the claim."""
+    from o2o.marketing.models import CouponTemplate, TemplateStatus
+
+    t, _ = CouponTemplate.objects.get_or_create(code=code, defaults={
+        "name": name, "name_en": "Browser test coupon", "kind": "amount_off", "amount_fen": amount_fen,
+        "threshold_fen": threshold_fen, "status": TemplateStatus.ACTIVE, "claimable": True, "valid_days": 30,
+        "member_limit": 1, "redeem_online": True, "redeem_offline": True})
+    if store_ids:
+        t.stores.set(store_ids)
+    return t

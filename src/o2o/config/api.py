@@ -21,7 +21,9 @@ from o2o.inventory.api import router as inventory_router
 from o2o.inventory.pos_api import router as pos_router
 from o2o.marketing.api import members_router as marketing_members_router
 from o2o.marketing.api import router as coupons_router
+from o2o.marketing.appointments import router as appointments_router
 from o2o.members.api import router as members_router
+from o2o.notifications.api import router as notifications_router
 from o2o.orders.api.cart import router as cart_router
 from o2o.orders.api.delivery import router as delivery_router
 from o2o.orders.api.orders import router as orders_router
@@ -146,4 +148,6 @@ api.add_router("/members", profiles_router)
 api.add_router("/segments", segments_router)
 api.add_router("/members", marketing_members_router)
 api.add_router("/coupons", coupons_router)
+api.add_router("/notifications", notifications_router)
+api.add_router("/appointments", appointments_router)
 api.add_router("/experiments", experiments_router)

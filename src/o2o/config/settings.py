@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "o2o.orders",
     "o2o.members",
     "o2o.profiles",
+    "o2o.notifications",
     "o2o.marketing",
     "o2o.experiments",
     "o2o.demo",
@@ -184,7 +185,21 @@ O2O = {
     "COURIERS": {"mode": os.environ.get("O2O_COURIERS_MODE", "simulator"), "order": ["dada", "sf", "own"]},
     # Handlers of the transactional outbox's events.
     "OUTBOX_HANDLERS": ["o2o.outbox.handlers.log_event", "o2o.members.handlers.on_order_event",
-                        "o2o.marketing.handlers.on_order_event"],
+                        "o2o.marketing.handlers.on_order_event", "o2o.marketing.triggers.on_order_event"],
+    # Notifications (o2o.notifications.config): per channel "simulator" (local providers), "production"
+    # (credentials from the environment) or "off"; the marketing cap per member per China day; quiet hours
+    # (China time) for marketing; deliveries tried per message; template overrides per kind.
+    "NOTIFY": {
+        "backends": {c: os.environ.get("O2O_NOTIFY_BACKEND", "simulator") for c in ("sms", "wechat", "push")},
+        "daily_cap": 2,
+        "quiet_hours": ["21:00", "09:00"],
+        "max_attempts": 5,
+        "wechat_app_id": os.environ.get("O2O_WECHAT_MP_APPID", ""),
+        "templates": {},
+    },
+    # Triggers of `o2o run-triggers` (o2o.marketing.triggers).
+    "TRIGGERS": {"ABANDONED_CART_MIN": 120, "ABANDONED_CART_MAX_AGE_H": 72, "REPURCHASE_MIN_ORDERS": 3,
+                 "PICKUP_DEADLINE_H": 4, "APPOINTMENT_REMIND_H": 24, "COUPON_EXPIRING_DAYS": 3},
 }
 
 # The admin's theme (django-unfold): its settings live with the HQ pages.

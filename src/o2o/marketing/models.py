@@ -217,3 +217,4 @@ class MemberReach(models.Model):
                 recent_lat__gte=-90, recent_lat__lte=90, recent_lng__gte=-180, recent_lng__lte=180),
                 name="member_reach_recent_range"),
         ]
+from o2o.marketing.models_appointments import Appointment  # noqa: E402,F401

@@ -1,4 +1,5 @@
-"""The counter (柜台): verify a pickup code or its QR, look a member up, take a return; coupons come later.
+"""The counter (柜台): verify a pickup code or its QR, look a member up, take a return, redeem a coupon
+(the coupon card's views are in ``web.console.coupons``).
 
 Pickup verification is the API's ``POST /store/pickup/verify``: ``order.fulfil`` at this store
 (staff of another store are refused and the attempt is logged), the code must belong to a
@@ -28,7 +29,13 @@ from o2o.stores.selectors import location_get
 from o2o.web.auth import staff_required
 from o2o.web.console import labels
 from o2o.web.console.common import allowed, error_text, form_key, new_key, page, refuse, store_page
-from o2o.web.console.forms import MemberLookupForm, ReturnFindForm, ReturnReasonForm, VerifyForm
+from o2o.web.console.forms import (
+    CouponCodeForm,
+    MemberLookupForm,
+    ReturnFindForm,
+    ReturnReasonForm,
+    VerifyForm,
+)
 
 
 def counter_page(request: HttpRequest, loc: Location, extra: dict[str, Any] | None = None, *,
@@ -38,6 +45,7 @@ def counter_page(request: HttpRequest, loc: Location, extra: dict[str, Any] | No
         "verify_form": VerifyForm(), "member_form": MemberLookupForm(), "find_form": ReturnFindForm(),
         "reason_form": ReturnReasonForm(), "key_verify": new_key(), "key_return": new_key(),
         "can_verify": allowed(request, Perm.ORDER_FULFIL, loc), "can_return": allowed(request, Perm.RETURN_ACCEPT, loc),
+        "coupon_form": CouponCodeForm(), "can_coupon": allowed(request, Perm.COUPON_REDEEM, loc),
         **(extra or {}),
     }
     return page(request, "web/console/counter.html", loc, "counter", ctx, status=status)

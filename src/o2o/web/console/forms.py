@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from o2o.accounts import pii
 from o2o.common.errors import InvalidInput
+from o2o.marketing import codes
 
 MAX_QTY = 1_000_000  # as the inventory and returns services allow
 
@@ -44,6 +45,24 @@ class VerifyForm(forms.Form):
         """A scanned QR (``o2o1.`` payload) or a typed code, as the service takes it."""
         text = self.cleaned_data["code"].strip()
         return {"qr": text} if text.lower().startswith("o2o1.") else {"code": text}
+
+
+class CouponCodeForm(forms.Form):
+    """A coupon's 16 digits, typed (spaces, dashes and full-width digits are fine) or scanned from its QR code."""
+
+    coupon_code = forms.CharField(label=_("优惠券券码"), max_length=64,
+                                  help_text=_("输入顾客出示的 16 位券码，或用扫码枪扫描券上的二维码。"),
+                                  widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric",
+                                                                "data-testid": "coupon-code-input",
+                                                                "enterkeyhint": "search"}),
+                                  error_messages={"required": _("请输入券码或扫描二维码。"),
+                                                  "max_length": _("内容过长，请重新扫描。")})
+
+    def clean_coupon_code(self) -> str:
+        code = codes.normalize(self.cleaned_data["coupon_code"])
+        if code is None:
+            raise forms.ValidationError(_("券码格式不正确（应为 16 位数字），请核对后重新输入。"))
+        return code
 
 
 class MemberLookupForm(forms.Form):

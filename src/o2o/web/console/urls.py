@@ -2,7 +2,19 @@
 
 from django.urls import path
 
-from o2o.web.console import auth, counter, members, queue, returns, shipments, stock, stores, today, transfers
+from o2o.web.console import (
+    auth,
+    counter,
+    coupons,
+    members,
+    queue,
+    returns,
+    shipments,
+    stock,
+    stores,
+    today,
+    transfers,
+)
 
 urlpatterns = [
     path("login", auth.login, name="login"),
@@ -23,6 +35,8 @@ urlpatterns = [
     path("s/<int:location_id>/counter/verify", counter.verify, name="verify"),
     path("s/<int:location_id>/counter/member", members.member_lookup, name="member_lookup"),
     path("s/<int:location_id>/counter/return", returns.return_accept, name="return_accept"),
+    path("s/<int:location_id>/counter/coupon", coupons.coupon_lookup, name="coupon_lookup"),
+    path("s/<int:location_id>/counter/coupon/redeem", coupons.coupon_redeem, name="coupon_redeem"),
     path("s/<int:location_id>/stock", stock.stock, name="stock"),
     path("s/<int:location_id>/stock/adjust", stock.adjust, name="stock_adjust"),
     path("s/<int:location_id>/stock/count", stock.count, name="stock_count"),

@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from o2o.web.hq import views
+from o2o.web.hq import notifications, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("notifications", notifications.notifications, name="notifications"),
 ]

@@ -81,7 +81,9 @@ class LineForm(forms.Form):
 
 
 class CheckoutForm(forms.Form):
-    """The option is ``kind:location_id:total_fen`` as rendered (total = what the customer saw)."""
+    """The option is ``kind:location_id:total_fen`` as rendered (total = what the customer saw). ``coupon`` is one
+    of the member's coupons usable online (``coupons``: (id, label) pairs, given by the view); ``use_points``
+    asks for as many points as allowed."""
 
     option = forms.CharField(max_length=60, error_messages={"required": _("请选择一种配送方式。")})
     contact_name = forms.CharField(label=_("收货人"), max_length=64, required=False,
@@ -91,7 +93,14 @@ class CheckoutForm(forms.Form):
     address = forms.CharField(label=_("详细地址"), max_length=200, required=False,
                               widget=forms.TextInput(attrs={"autocomplete": "street-address",
                                                             "placeholder": _("例如：漕溪北路 336 号 5 楼")}))
+    coupon = forms.TypedChoiceField(label=_("优惠券"), required=False, coerce=int, empty_value=None,
+                                    error_messages={"invalid_choice": _("这张优惠券已不可用，请重新选择。")})
+    use_points = forms.BooleanField(label=_("使用积分抵扣"), required=False)
     idem = forms.CharField(max_length=120, widget=forms.HiddenInput)
+
+    def __init__(self, *args, coupons: list[tuple[int, str]] | tuple = (), **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fields["coupon"].choices = [("", _("不使用优惠券")), *coupons]
 
     def clean_option(self) -> tuple[str, int | None, int]:
         raw = self.cleaned_data["option"]

@@ -1,6 +1,6 @@
 """The member center: tier (benefits, progress to the next tier, history), points and their history,
-orders of every channel, returns, coupons (placeholder until issue 6); and a return request for a
-completed order."""
+orders of every channel, returns, coupons (how many are usable, and a link to the coupon center
+``/shop/coupons``); and a return request for a completed order."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from o2o.common.errors import ApiError
 from o2o.core.orders import OrderStatus
 from o2o.inventory.idempotency import run_idempotent
+from o2o.marketing.selectors import wallet
 from o2o.members.selectors import points_view
 from o2o.members.tiers import tier_view
 from o2o.orders import returns, selectors
@@ -73,8 +74,10 @@ def me(request: HttpRequest) -> HttpResponse:
     rets = [{**return_dict(r), "status_label": RETURN_STATUS.get(r.status, r.status)} for r in
             visible_returns(Return.objects.select_related("order", "location"), member_id=member.pk,
                             locations=None).order_by("-created_at")[:20]]
+    usable = wallet(member.pk, state="available")
     return page(request, "web/shop/me.html", {"member": member, "points": points, "tier": tier_card(member.pk),
-                                              "orders": orders, "rows": rows, "returns": rets})
+                                              "orders": orders, "rows": rows, "returns": rets,
+                                              "coupons_usable": len(usable)})
 
 
 def _return_context(request: HttpRequest, order, key: str, error: str = "", posted=None) -> dict:  # noqa: ANN001

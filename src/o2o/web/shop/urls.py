@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from o2o.web.shop import account, cart, catalog, checkout, location, member, orders, payment
+from o2o.web.shop import account, cart, catalog, checkout, coupons, location, member, orders, payment
 
 urlpatterns = [
     path("", catalog.home, name="home"),
@@ -23,4 +23,6 @@ urlpatterns = [
     path("orders/<int:order_id>/pay/sandbox/<str:out_trade_no>", payment.sandbox_pay, name="sandbox_pay"),
     path("orders/<int:order_id>/return", member.return_request, name="return"),
     path("me", member.me, name="me"),
+    path("coupons", coupons.coupons, name="coupons"),
+    path("coupons/claim", coupons.claim, name="coupon_claim"),
 ]
