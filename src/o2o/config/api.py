@@ -17,6 +17,7 @@ from o2o.catalog.api import router as catalog_router
 from o2o.common.errors import ApiError
 from o2o.experiments.api import router as experiments_router
 from o2o.fulfilment.api import router as fulfilment_router
+from o2o.groupbuy.api import router as groupbuy_router
 from o2o.inventory.api import router as inventory_router
 from o2o.inventory.pos_api import router as pos_router
 from o2o.marketing.api import members_router as marketing_members_router
@@ -150,4 +151,5 @@ api.add_router("/members", marketing_members_router)
 api.add_router("/coupons", coupons_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/appointments", appointments_router)
+api.add_router("/groupbuy", groupbuy_router)
 api.add_router("/experiments", experiments_router)

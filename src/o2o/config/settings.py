@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "o2o.notifications",
     "o2o.marketing",
     "o2o.experiments",
+    "o2o.groupbuy",
     "o2o.demo",
     "o2o.web",
     "o2o.config",
@@ -183,9 +184,12 @@ O2O = {
     "PAYMENTS": {"mode": os.environ.get("O2O_PAYMENTS_MODE", "sandbox")},
     # Couriers: "simulator" or "production" (env, docs/delivery.md); the order tried on (re-)dispatch.
     "COURIERS": {"mode": os.environ.get("O2O_COURIERS_MODE", "simulator"), "order": ["dada", "sf", "own"]},
+    # Group buying (o2o.groupbuy): a waiting paid order's stock stays held this long past its group's expiry.
+    "GROUPBUY": {"HOLD_MARGIN_S": 3600},
     # Handlers of the transactional outbox's events.
     "OUTBOX_HANDLERS": ["o2o.outbox.handlers.log_event", "o2o.members.handlers.on_order_event",
-                        "o2o.marketing.handlers.on_order_event", "o2o.marketing.triggers.on_order_event"],
+                        "o2o.marketing.handlers.on_order_event",
+                        "o2o.groupbuy.handlers.on_order_event", "o2o.marketing.triggers.on_order_event"],
     # Notifications (o2o.notifications.config): per channel "simulator" (local providers), "production"
     # (credentials from the environment) or "off"; the marketing cap per member per China day; quiet hours
     # (China time) for marketing; deliveries tried per message; template overrides per kind.

@@ -14,7 +14,8 @@ free-delivery threshold of ``O2O["DELIVERY_FEES"]`` reads it), then with the fee
 delivery or a free-delivery coupon/promotion may waive).
 
 The extras returned (stored in the order's ``pricing`` and sent with ``order_priced``):
-``coupon_ids`` used, ``rejected_coupons`` [{id, reason}], ``promotion_ids``, ``points_used``,
+``coupon_ids`` used, ``rejected_coupons`` [{id, reason}], ``promotion_ids`` (stored promotions by number,
+an order's extra ones by their own id, e.g. ``group:7``), ``points_used``,
 ``points_fen``, ``points_balance``, ``gifts`` [{sku_id, qty, source}].
 ``context["fulfil_location_ids"]``: for a delivery, the stores that ship it (store scopes read them, see
 :func:`scope_store`). ``context["extra_promotions"]`` (core ``Promotion`` objects) join the live ones for this basket only: a
@@ -185,7 +186,8 @@ def marketing_engine(cart: tuple[CartLine, ...], *, skus: Mapping[int, Sku], loc
         raise Conflict("所选优惠券不可用于本单 A chosen coupon cannot be used on this order",
                        code="coupon_not_applicable", details={"coupons": refused})
     extras = {"coupon_ids": [int(c) for c in result.applied_coupons], "rejected_coupons": refused,
-              "promotion_ids": [int(p) for p in result.applied_promotions], "points_used": result.points_used,
+              "promotion_ids": [int(p) if p.isdigit() else p for p in result.applied_promotions],
+              "points_used": result.points_used,
               "points_fen": result.points_fen, "points_balance": balance,
               "gifts": [{"sku_id": g.sku_id, "qty": g.qty, "source": g.source} for g in result.gifts]}
     return result.totals, extras

@@ -78,6 +78,8 @@ def order_paid(order: Order, *, amount_fen: int, by: By, now: datetime | None = 
     history.order_move(order, S.PAID, by=by, reason="支付成功 payment received", now=now, paid_at=now,
                        paid_fen=amount_fen)
     hold = now + timedelta(seconds=paid_hold_s())
+    if order.hold and order.hold_until is not None:  # held (a group deal not yet full): keep it until then
+        hold = max(hold, order.hold_until)
     for shipment in Shipment.objects.filter(order=order, status=ShipmentStatus.PENDING).order_by("pk"):
         if shipment.routed_id is not None:
             reservation_id = RoutedShipment.objects.filter(pk=shipment.routed_id).values_list(

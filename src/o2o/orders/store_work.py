@@ -5,7 +5,8 @@ Each service is one transaction that locks the order row first (``locks``), then
 cross-app lock order (routed shipment -> reservation and stock -> order shipment). ``by`` is
 the staff member, recorded in the order's history and the inventory ledger.
 
-* ``shipment_start_picking``: ``allocated -> picking`` (optional: "ready" may skip it).
+* ``shipment_start_picking``: ``allocated -> picking`` (optional: "ready" may skip it). Neither it nor
+  ``shipment_mark_ready`` touches a held order (``Order.hold``, a 拼团 not yet full): 409 ``order_on_hold``.
 * ``shipment_mark_ready``: pickup -> ``ready_for_pickup`` with a pickup code and deadline
   (the reservation is held until a day after it; a hold that already lapsed, expired or
   shorted, is a 409 ``hold_lost`` and nothing changes: the clerk rejects the shipment, which
@@ -66,6 +67,13 @@ def _locked(shipment_id: int) -> tuple[Order, Shipment]:
     return order, shipment_find(shipment_id)
 
 
+def _not_held(order: Order, s: Shipment) -> None:
+    """A held order (``Order.hold``, e.g. a group deal not yet full) is not picked: 409 ``order_on_hold``."""
+    if order.hold:
+        raise Conflict("订单等待中(如拼团未成团)，暂不能备货 The order is on hold (e.g. its group is not full yet)",
+                       code="order_on_hold", details={"order_id": order.pk, "shipment_id": s.pk, "hold": order.hold})
+
+
 def _check(shipment: Shipment, target: SS) -> None:
     try:
         check_shipment(M(shipment.mode), SS(shipment.status), target)
@@ -76,7 +84,8 @@ def _check(shipment: Shipment, target: SS) -> None:
 def shipment_start_picking(shipment_id: int, by: By, *, now: datetime | None = None) -> Shipment:
     """``allocated -> picking``; the order follows."""
     with transaction.atomic():
-        _, s = _locked(shipment_id)
+        order, s = _locked(shipment_id)
+        _not_held(order, s)
         return history.shipment_move(s, SS.PICKING, by=by, now=now, reason="开始拣货 picking started")
 
 
@@ -86,6 +95,7 @@ def shipment_mark_ready(shipment_id: int, by: By, tracking_no: str = "", *, now:
     tracking_no = (tracking_no or "").strip()
     with transaction.atomic():
         order, s = _locked(shipment_id)
+        _not_held(order, s)
         target = READY_TARGET.get(M(s.mode))
         if target is None:
             raise Conflict("门店现场订单无需备货 A counter sale has nothing to prepare", code="illegal_transition",
@@ -304,10 +314,11 @@ def alerts_list(location_id: int, *, open_only: bool = True, limit: int = 200) -
 
 
 def store_queue(location_id: int, statuses: list[str] | None = None, now: datetime | None = None) -> dict[str, Any]:
-    """The store's open shipments, most urgent first, grouped by what the staff do next, and its open alerts."""
+    """The store's open shipments, most urgent first, grouped by what the staff do next, and its open alerts.
+    Shipments of a held order (``Order.hold``: a group deal not yet full) are not shown until it is released."""
     now = now or timezone.now()
     wanted = [s for s in QUEUE_STATUSES if statuses is None or s in statuses]
-    shipments = list(Shipment.objects.filter(location_id=location_id, status__in=wanted)
+    shipments = list(Shipment.objects.filter(location_id=location_id, status__in=wanted, order__hold="")
                      .select_related("order", "location"))
     names = _names({s.order_id for s in shipments})
     far = now + timedelta(days=3650)

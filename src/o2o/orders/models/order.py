@@ -79,6 +79,12 @@ class Order(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+", help_text="the clerk, for POS and staff-placed orders")
+    # Set by an app that places the order on a condition (``o2o.groupbuy``: "group" until the 拼团 is full):
+    # the stores neither see nor pick a held order; its paid hold lasts at least until ``hold_until``.
+    hold = models.CharField(max_length=16, blank=True, default="",
+                            help_text="why the stores must wait before picking ('group': a group deal not yet full)")
+    hold_until = models.DateTimeField(null=True, blank=True,
+                                      help_text="while on hold, keep the paid order's stock held at least until then")
 
     class Meta:
         verbose_name = "订单 order"

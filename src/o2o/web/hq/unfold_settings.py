@@ -136,6 +136,21 @@ UNFOLD = {
                 ],
             },
             {
+                "title": pgettext_lazy("admin menu", "营销"),
+                "collapsible": True,
+                "items": [
+                    _item(pgettext_lazy("admin menu", "促销活动"), "sell", "marketing", "promotion"),
+                    _item(pgettext_lazy("admin menu", "优惠券模板"), "confirmation_number", "marketing", "coupontemplate"),
+                    _item(pgettext_lazy("admin menu", "优惠券"), "local_activity", "marketing", "coupon"),
+                    _item(pgettext_lazy("admin menu", "优惠券记录"), "history", "marketing", "couponevent"),
+                    _item(pgettext_lazy("admin menu", "拼团活动"), "groups_3", "groupbuy", "groupdeal"),
+                    _item(pgettext_lazy("admin menu", "团"), "diversity_3", "groupbuy", "group"),
+                    _item(pgettext_lazy("admin menu", "社区团长"), "person_pin_circle", "groupbuy", "communityleader"),
+                    _item(pgettext_lazy("admin menu", "A/B 实验"), "science", "experiments", "experiment"),
+                    _item(pgettext_lazy("admin menu", "消息"), "sms", "notifications", "notification"),
+                ],
+            },
+            {
                 "title": pgettext_lazy("admin menu", "系统"),
                 "collapsible": True,
                 "items": [
