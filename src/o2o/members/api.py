@@ -4,6 +4,8 @@
 * ``GET /members/{member_id}/points`` (staff with ``order.view``): HQ sees every member; store
   and region staff only members with an order at one of their locations (404 otherwise, so
   a member id reveals nothing); members get 403.
+* ``POST /members/me/sign-in`` (the member): the daily sign-in's points (``members.actions``), once per
+  China day (409 ``signed_in_today``).
 * ``POST /members/me/points/deduction-quote`` {order_total_fen}: the most points usable on an
   order of that amount and their value (``O2O["POINTS"]`` deduction settings).
 """
@@ -11,11 +13,11 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Field, Router, Schema
 
 from o2o.core.loyalty import max_deductible
 from o2o.fulfilment.schemas import with_errors
-from o2o.members import selectors
+from o2o.members import actions, selectors
 from o2o.members.api_tiers import router as tiers_router
 from o2o.members.points import deduction_rule
 from o2o.members.schemas import DeductionQuoteIn, DeductionQuoteOut, PointsOut
@@ -28,6 +30,16 @@ router.add_router("", tiers_router)  # tiers: /me/tier, /{member_id}/tier (o2o.m
 @router.get("/me/points", response=with_errors({200: PointsOut}), summary="My points: balance, lots, history")
 def my_points(request: HttpRequest):
     return selectors.points_view(member_of(request).pk)
+
+
+class SignInOut(Schema):
+    date: str = Field(description="the China date signed in for")
+    points: int = Field(description="points earned (0 once the day's cap is reached)")
+
+
+@router.post("/me/sign-in", response=with_errors({200: SignInOut}, 409), summary="Daily sign-in (签到) for points")
+def sign_in(request: HttpRequest):
+    return actions.sign_in(member_id=member_of(request).pk)
 
 
 @router.post("/me/points/deduction-quote", response=with_errors({200: DeductionQuoteOut}),

@@ -30,12 +30,14 @@ from django.db.models import Max, Sum
 from o2o.accounts.models import Member
 from o2o.common.errors import Conflict, InvalidInput, NotFound
 from o2o.core import loyalty as core
-from o2o.core.loyalty import DeductionRule, EarnRule, EntryKind, ExpiryPolicy, Ledger, Lot, Spend
+from o2o.core.loyalty import ActionRule, DeductionRule, EarnRule, EntryKind, ExpiryPolicy, Ledger, Lot, Spend
 from o2o.members.models import PointsAccount, PointsEntry, PointsLot
 
 DEFAULTS: dict[str, Any] = {
     "EARN_DEFAULT_RATE": 1,  # points per yuan paid; int or "1/10" (a fraction as text)
     "EARN_CHANNEL_RATES": {},  # e.g. {"pos": 1, "miniprogram": "3/2"}
+    # Points for actions, capped per China day: {action: [points, daily cap or None]} (o2o.members.actions).
+    "EARN_ACTIONS": {"sign_in": [5, 5], "review": [10, 30]},
     "EXPIRY": "end_of_next_year",  # or "end_of_month" / "days" with EXPIRY_N
     "EXPIRY_N": 0,
     "DEDUCTION_POINTS_PER_YUAN": 100,
@@ -56,7 +58,8 @@ def _rate(value: Any) -> int | Fraction:
 def earn_rule() -> EarnRule:
     s = points_settings()
     return EarnRule(default_rate=_rate(s["EARN_DEFAULT_RATE"]),
-                    channel_rates={k: _rate(v) for k, v in s["EARN_CHANNEL_RATES"].items()})
+                    channel_rates={k: _rate(v) for k, v in s["EARN_CHANNEL_RATES"].items()},
+                    actions={k: ActionRule(points=v[0], daily_cap=v[1]) for k, v in s["EARN_ACTIONS"].items()})
 
 
 def expiry_policy() -> ExpiryPolicy:
