@@ -54,15 +54,20 @@ lint: setup
 test-unit: setup
 	$(PYTEST) tests/unit -p no:django
 
+# The suites run on TEST_WORKERS processes (pytest-xdist; each its own test database: test_<name>_gw0, gw1...;
+# TEST_WORKERS=0 runs in this process). The PostgreSQL race tests take turns across workers (tests/conftest.py).
+TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --durations=15
+
 test-sqlite: setup
-	$(PYTEST) tests/unit tests/integration tests/e2e -m "not postgres"
+	$(PYTEST) $(XDIST) tests/unit tests/integration tests/e2e -m "not postgres"
 
 ## make test-browser: Playwright drives Chromium through the storefront, the store console and HQ pages
 test-browser: setup setup-browser
 	$(PYTEST) tests/browser -p no:django -W "ignore:Unknown config option"
 
 test-pg: setup
-	O2O_REQUIRE_PG=1 $(WITH_PG) --db o2o_test -- $(PYTEST) tests/integration tests/e2e
+	O2O_REQUIRE_PG=1 $(WITH_PG) --db o2o_test -- $(PYTEST) $(XDIST) tests/integration tests/e2e
 
 openapi: setup
 	$(O2O) export-openapi docs/openapi.json
