@@ -101,4 +101,4 @@ class PointsEntry(models.Model):
 
 
 # Tiers (会员等级) live in their own module; imported here so Django finds the models.
-from o2o.members.models_tiers import TierHistory, TierReason, TierState  # noqa: E402,F401
+from o2o.members.models_tiers import TierHistory, TierReason, TierRule, TierState  # noqa: E402,F401

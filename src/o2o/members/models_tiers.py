@@ -103,3 +103,32 @@ class TierHistory(models.Model):
 
     def __str__(self) -> str:
         return f"member#{self.member_id}: {self.from_tier} -> {self.to_tier} ({self.reason})"
+
+
+class TierRule(models.Model):
+    """HQ's rule for one tier, edited in the admin: the threshold and the benefits. A tier without a row keeps
+    ``O2O["TIERS"]`` (settings); a row overrides it (``tiers.tier_policy``). The admin checks the whole
+    policy (thresholds rising from normal = 0) before a row is saved."""
+
+    tier = models.CharField(max_length=10, choices=TIER_CHOICES, unique=True)
+    threshold = models.BigIntegerField(help_text="fen of 12-month spend (or growth value) to reach the tier")
+    discount_percent = models.PositiveSmallIntegerField(default=0, help_text="% off goods (5 = 95折)")
+    free_delivery = models.BooleanField(default=False)
+    free_installation = models.BooleanField(default=False, help_text="免费安装 / 上门服务")
+    dedicated_service = models.BooleanField(default=False, help_text="专属客服")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "会员等级规则 tier rule"
+        verbose_name_plural = "会员等级规则 tier rules"
+        constraints = [
+            models.CheckConstraint(condition=Q(tier__in=TIER_VALUES), name="tier_rule_tier_valid"),
+            models.CheckConstraint(condition=Q(threshold__gte=0), name="tier_rule_threshold_not_negative"),
+            models.CheckConstraint(condition=Q(discount_percent__lte=100), name="tier_rule_percent_range"),
+            models.CheckConstraint(condition=~Q(tier="normal") | Q(threshold=0), name="tier_rule_normal_from_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_tier_display()

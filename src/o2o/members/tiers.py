@@ -10,7 +10,8 @@ refunded_fen`` of the member's orders **completed** in ``(now - 12 calendar mont
 (China time, the core's window); ``growth`` = ``spend_12m_fen x GROWTH_PER_YUAN // 100``
 (成长值 from orders; growth from actions has no ledger yet). The policy's basis picks one.
 
-Settings: ``O2O["TIERS"]`` (all optional, see :data:`DEFAULTS` and :func:`tier_policy`).
+Settings: ``O2O["TIERS"]`` (all optional, see :data:`DEFAULTS` and :func:`tier_policy`); HQ's ``TierRule``
+rows (edited in the admin) override the thresholds and benefits of their tiers.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from o2o.common.errors import Conflict, InvalidInput, NotFound
 from o2o.core import loyalty as core
 from o2o.core.loyalty import TIER_ORDER, Basis, Benefits, Tier, TierMetrics, TierPolicy
 from o2o.core.loyalty.dates import require_aware
-from o2o.members.models_tiers import TierHistory, TierReason, TierState
+from o2o.members.models_tiers import TierHistory, TierReason, TierRule, TierState
 from o2o.orders.models import Order
 
 BENEFIT_KEYS = ("discount_percent", "free_delivery", "free_installation", "dedicated_service")
@@ -101,13 +102,20 @@ def _benefits(given: dict[Tier, Any]) -> dict[Tier, Benefits]:
     return out
 
 
-def tier_policy() -> TierPolicy:
-    """The core policy from ``O2O["TIERS"]`` (ImproperlyConfigured, bilingual, when it is wrong)."""
+def tier_policy(rules: list[TierRule] | None = None) -> TierPolicy:
+    """The core policy: ``O2O["TIERS"]``, with HQ's ``TierRule`` rows (admin) overriding their tiers
+    (ImproperlyConfigured, bilingual, when it is wrong). ``rules``: check a candidate set instead of the rows."""
     s = tier_settings()
     thresholds = {**_tier_table(DEFAULTS["THRESHOLDS"], "THRESHOLDS"), **_tier_table(s["THRESHOLDS"], "THRESHOLDS")}
+    benefits = _benefits(_tier_table(s["BENEFITS"], "BENEFITS"))
+    for rule in (list(TierRule.objects.all()) if rules is None else rules):
+        tier = Tier(rule.tier)
+        thresholds[tier] = rule.threshold
+        benefits[tier] = Benefits(discount_percent=rule.discount_percent, free_delivery=rule.free_delivery,
+                                  free_installation=rule.free_installation, dedicated_service=rule.dedicated_service)
     try:
-        return TierPolicy(thresholds=thresholds, benefits=_benefits(_tier_table(s["BENEFITS"], "BENEFITS")),
-                          basis=Basis(s["BASIS"]), protection_months=s["PROTECTION_MONTHS"])
+        return TierPolicy(thresholds=thresholds, benefits=benefits, basis=Basis(s["BASIS"]),
+                          protection_months=s["PROTECTION_MONTHS"])
     except ValueError as exc:
         raise _bad(str(exc)) from None
 

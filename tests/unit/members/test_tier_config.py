@@ -1,4 +1,5 @@
-"""O2O["TIERS"]: defaults, partial overrides merged per tier, bad configuration refused (bilingual)."""
+"""O2O["TIERS"]: defaults, partial overrides merged per tier, bad configuration refused (bilingual). These read
+the settings alone (`tier_policy([])`: no TierRule rows; the admin's rows are tested in tests/e2e/web)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def tiers(settings):
 
 def test_defaults_are_the_core_example(tiers):
     tiers({})
-    p = tier_policy()
+    p = tier_policy([])
     assert dict(p.thresholds) == dict(DEFAULT_TIER_POLICY.thresholds)
     assert dict(p.benefits) == dict(DEFAULT_TIER_POLICY.benefits)
     assert p.basis is Basis.SPEND_12M and p.protection_months == 12
@@ -30,7 +31,7 @@ def test_overrides_merge_per_tier_and_per_key(tiers):
     tiers({"BASIS": "growth", "THRESHOLDS": {"silver": 500, "gold": 2_000, "diamond": 9_000},
            "BENEFITS": {"gold": {"discount_percent": 10}, "silver": {"free_installation": True}},
            "PROTECTION_MONTHS": 6, "GROWTH_PER_YUAN": 2})
-    p = tier_policy()
+    p = tier_policy([])
     assert p.basis is Basis.GROWTH and p.protection_months == 6 and growth_per_yuan() == 2
     assert p.thresholds[Tier.NORMAL] == 0 and p.thresholds[Tier.GOLD] == 2_000
     assert p.benefits[Tier.GOLD] == Benefits(discount_percent=10, free_delivery=True)  # default kept
@@ -56,7 +57,7 @@ def test_overrides_merge_per_tier_and_per_key(tiers):
 def test_bad_configuration_is_refused(tiers, bad):
     tiers(bad)
     with pytest.raises(ImproperlyConfigured, match="O2O\\['TIERS'\\]"):
-        tier_policy()
+        tier_policy([])
 
 
 def test_bad_growth_rate_is_refused(tiers):
