@@ -38,9 +38,11 @@ demo: setup
 	$(O2O) seed-demo
 	@$(O2O) demo-info --host $(HOST) --port $(PORT)
 	@# Beside the server: the outbox relay (points, tiers, coupons back, pickup messages), the notification
-	@# triggers every minute and the sender (local simulators: see /hq/notifications); all stop together.
+	@# triggers and the group-deal expiry every minute, and the sender (local simulators: see /hq/notifications);
+	@# all stop together.
 	@bash -c 'trap "kill 0" EXIT; mkdir -p var; $(O2O) relay-outbox --loop --interval 2 >var/relay.log 2>&1 & \
-	  (while true; do $(O2O) run-triggers >>var/triggers.log 2>&1; sleep 60; done) & \
+	  (while true; do $(O2O) run-triggers >>var/triggers.log 2>&1; $(O2O) expire-groups >>var/groups.log 2>&1; \
+	   sleep 60; done) & \
 	  $(O2O) send-notifications --loop >var/notify.log 2>&1 & \
 	  $(O2O) runserver $(HOST):$(PORT) --noreload'
 
