@@ -38,7 +38,7 @@ class CouponTemplateAdmin(ChineseLabels, ModelAdmin):
     fieldsets = (
         (None, {"fields": ("code", "name", "name_en", "status")}),
         ("发放 Issuing", {"fields": ("claimable", "staff_issuable", "auto_on", "claim_starts_at", "claim_ends_at",
-                                     "budget", "issued", "member_limit")}),
+                                     "budget", "issued", "member_limit", "points_price")}),
         ("有效期 Validity", {"fields": ("valid_from", "valid_until", "valid_days")}),
         ("使用 Use", {"fields": ("redeem_online", "redeem_offline")}),
         ("优惠 Offer", {"fields": OFFER_FIELDS}),

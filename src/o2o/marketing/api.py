@@ -2,7 +2,8 @@
 
 Members:
 * ``GET /coupons/campaigns``: campaigns open to claim now (with what the member holds).
-* ``POST /coupons/claim`` {template_id} (``Idempotency-Key``): 201 the coupon; 409 ``coupon_sold_out``,
+* ``POST /coupons/claim`` {template_id} (``Idempotency-Key``): 201 the coupon (a campaign with a points price
+  is paid in points: 409 ``insufficient_points`` when they are not there); 409 ``coupon_sold_out``,
   ``coupon_limit_reached``, ``coupon_campaign_inactive``...; 403 ``coupon_not_claimable``/``coupon_tier_required``.
 * ``GET /coupons/mine`` (?state=available|used|expired|void): the wallet, with codes (for the QR).
 * ``PUT /members/me/home`` {lat, lng, coord}: the home place the 3 km campaigns read.
@@ -60,6 +61,7 @@ class TemplateOut(Schema):
     store_ids: list[int] = Field(description="the stores it is valid at; empty: every store")
     channels: list[str]
     tiers: list[str]
+    points_price: int | None = Field(None, description="积分兑换: points the member pays to claim it; null: free")
 
 
 class CampaignOut(TemplateOut):

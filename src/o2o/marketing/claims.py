@@ -6,7 +6,9 @@ Every issue is one transaction and the database holds the limits (see ``models``
 2. the coupon row takes the member's next ``slot`` inside a savepoint: a parallel claim by the same
    member that took the slot first makes the insert fail (UNIQUE), and a slot past the template's
    ``member_limit`` fails the CHECK, so the per-member limit holds without any lock;
-3. last, the budget: ``UPDATE template SET issued = issued + 1 WHERE issued < budget``. It is the
+3. a campaign with a ``points_price`` (积分兑换: goods or a local service for points) takes the member's points
+   (``members.points.points_spend``, the points-account lock; not enough points: 409 and nothing issued);
+4. last, the budget: ``UPDATE template SET issued = issued + 1 WHERE issued < budget``. It is the
    only statement that touches the shared row, and it runs just before the commit, so a hot
    campaign's row is locked for as short a time as possible. No row updated: sold out, and the
    whole transaction (the coupon with it) rolls back.
@@ -31,9 +33,15 @@ from o2o.marketing.models import (
     CouponTemplate,
     TemplateStatus,
 )
+from o2o.members.points import points_spend
 from o2o.members.tiers import current_tier
 
 _ATTEMPTS = 4
+
+
+def exchange_ref(coupon_id: int) -> str:
+    """The points spend of a coupon bought with points (积分兑换)."""
+    return f"exchange:coupon:{coupon_id}"
 
 
 def template_get(template_id: int) -> CouponTemplate:
@@ -92,6 +100,9 @@ def coupon_issue(*, template_id: int, member: Member, source: str, now: datetime
                             store_id=store_id)
         CouponEvent.objects.create(coupon=coupon, kind=CouponEventKind.ISSUED, at=now, user_id=by_user_id,
                                    store_id=store_id, note=source)
+        if t.points_price and source == CouponSource.CLAIM:
+            # 积分兑换: the member pays in points, in this transaction (409 insufficient_points: no coupon).
+            points_spend(member.pk, t.points_price, exchange_ref(coupon.pk), now)
         taken = CouponTemplate.objects.filter(pk=t.pk, status=TemplateStatus.ACTIVE).filter(
             Q(budget__isnull=True) | Q(issued__lt=F("budget"))).update(issued=F("issued") + 1)
         if taken == 0:

@@ -78,6 +78,8 @@ class CouponTemplate(OfferFields):
     budget = models.PositiveIntegerField(null=True, blank=True, help_text="coupons in all; empty: no limit")
     issued = models.PositiveIntegerField(default=0)
     member_limit = models.PositiveSmallIntegerField(default=1, help_text="coupons per member")
+    points_price = models.PositiveIntegerField(null=True, blank=True, help_text=(
+        "积分兑换: the points a member pays to claim it (goods or a service voucher for points); empty: free"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -90,6 +92,8 @@ class CouponTemplate(OfferFields):
             models.CheckConstraint(condition=Q(budget__isnull=True) | Q(issued__lte=F("budget")),
                                    name="coupon_template_within_budget"),
             models.CheckConstraint(condition=Q(member_limit__gte=1), name="coupon_template_member_limit"),
+            models.CheckConstraint(condition=Q(points_price__isnull=True) | Q(points_price__gte=1),
+                                   name="coupon_template_points_price"),
             models.CheckConstraint(
                 condition=(Q(valid_days__isnull=False, valid_days__gte=1)
                            | Q(valid_from__isnull=False, valid_until__isnull=False, valid_until__gt=F("valid_from"))),

@@ -20,7 +20,7 @@ def template_json(t: CouponTemplate) -> dict[str, Any]:
             "offer": t.describe(), "threshold_fen": t.threshold_fen, "amount_fen": t.amount_fen,
             "percent": t.percent, "redeem_online": t.redeem_online, "redeem_offline": t.redeem_offline,
             "store_ids": sorted(s.pk for s in t.stores.all()), "channels": list(t.channels or []),
-            "tiers": list(t.tiers or [])}
+            "tiers": list(t.tiers or []), "points_price": t.points_price}
 
 
 def _local(dt: datetime | None) -> str | None:
