@@ -6,7 +6,7 @@
   that store and issued to those members (``nearby.coupons_issue_nearby``), so the HQ admin and the store's
   counter show a live campaign.
 * Campaigns to claim in the storefront: 新人券 满30减5, 全场 满99减15, 黄金/钻石会员 9折券 (最高减¥20), and a
-  staff-issued service voucher (免费上门安装 installation). A chain promotion 满199减20 runs for 30 days.
+  staff-issued service voucher (免费上门安装 installation), and a car-wash voucher for 800 points (积分兑换). A chain promotion 满199减20 runs for 30 days.
 * An A/B experiment on the storefront home's hero (``home-hero``: the default headline vs a coupon nudge).
 
 Idempotent: everything is found by its code/name and created once.
@@ -40,6 +40,9 @@ CAMPAIGNS = (
      "amount_fen": 1500, "threshold_fen": 9900, "budget": 5_000, "valid_days": 14, "member_limit": 2},
     {"code": "gold-10-off", "name": "黄金会员9折券", "name_en": "Gold: 10% off", "kind": "percent_off",
      "percent": 10, "cap_fen": 2000, "budget": 2_000, "valid_days": 30, "tiers": ["gold", "diamond"]},
+    {"code": "points-car-wash", "name": "积分兑换 洗车券", "name_en": "Car wash voucher for 800 points",
+     "kind": "service_voucher", "service": "洗车 car wash", "amount_fen": 3000, "points_price": 800,
+     "redeem_online": False, "budget": 1_000, "valid_days": 30},
     {"code": "install-voucher", "name": "免费上门安装", "name_en": "Free home installation", "kind": "service_voucher",
      "service": "上门安装 installation", "amount_fen": 5000, "claimable": False, "staff_issuable": True,
      "redeem_online": False, "budget": 500, "valid_days": 60},

@@ -291,3 +291,18 @@ def test_the_coupon_center_in_english(client, w, shopper):
     assert "Coupon center" in html and "My coupons" in html and "¥5 off over ¥15" in html
     assert "Valid for 7 days after claiming" in html and "领券中心" not in html and "满 ¥15 减 ¥5" not in html
     assert 'aria-label="Coupon QR code"' in html
+
+
+def test_an_exchange_campaign_shows_its_points_and_says_when_they_are_short(client):
+    m, _ = member()
+    t = template(kind="service_voucher", service="洗车 car wash", amount_fen=3000, threshold_fen=0, points_price=800,
+                 redeem_online=False, budget=5)
+    sign_in(client, m)
+    page = client.get("/shop/coupons").content.decode()
+    assert "800 积分兑换" in page
+    r = client.post("/shop/coupons/claim", {"template_id": t.pk, "idem": "x1"})
+    assert r.status_code == 409 and "积分不足，无法兑换。" in r.content.decode()
+    assert not Coupon.objects.filter(member=m).exists()
+    pts.points_earn(m.pk, 900, "gift:1", timezone.now())
+    assert client.post("/shop/coupons/claim", {"template_id": t.pk, "idem": "x2"}).status_code == 302
+    assert Coupon.objects.filter(member=m, template=t).count() == 1 and available_points(m.pk) == 100

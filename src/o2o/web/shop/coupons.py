@@ -61,6 +61,7 @@ CLAIM_ERRORS = {
     "coupon_campaign_expired": gettext_lazy("这个活动的券已过期。"),
     "unknown_coupon_template": gettext_lazy("活动不存在或已下线。"),
     "member_inactive": gettext_lazy("你的会员账号已停用。"),
+    "insufficient_points": gettext_lazy("积分不足，无法兑换。"),
     "idempotency_key_reused": gettext_lazy("这张表单已经提交过，请刷新页面后重试。"),
 }
 
