@@ -38,7 +38,7 @@ from o2o.catalog.models import Category, Sku
 from o2o.common.errors import Conflict
 from o2o.core import promotions as core
 from o2o.core.orders import CartLine, Totals
-from o2o.marketing.models import Coupon, CouponStatus, Promotion
+from o2o.marketing.models import Coupon, CouponStatus, CouponTemplate, Promotion
 from o2o.members.points import deduction_rule
 from o2o.members.pricing_steps import tier_terms
 from o2o.members.selectors import available_points
@@ -98,7 +98,7 @@ def chosen_coupons(member_id: object, coupon_ids: object, at: datetime,
         return (), refused
     rows = {c.pk: c for c in Coupon.objects.select_related("template").filter(pk__in=ids, member_id=member_id)}
     templates = {c.template_id: c.template for c in rows.values()}
-    m2m = _m2m(type(next(iter(templates.values()))), list(templates.values()), SCOPE_M2M) if templates else {}
+    m2m = _m2m(CouponTemplate, list(templates.values()), SCOPE_M2M) if templates else {}
     offers = []
     for i in dict.fromkeys(ids):
         c = rows.get(i)
