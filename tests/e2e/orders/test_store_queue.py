@@ -18,7 +18,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def w(monkeypatch):
-    return build(monkeypatch)
+    # Store B has no stock: the fastest courier orders below can only come from store A. With stock at
+    # both, A (1.0 km, one order queued) and B (1.9 km, none queued) are minutes apart, and which one is
+    # faster turned on the seconds of the wall clock the order was placed at.
+    return build(monkeypatch, b_stock=0)
 
 
 def place(client, w, token, key) -> dict:  # noqa: ANN001
