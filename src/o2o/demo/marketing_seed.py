@@ -6,7 +6,9 @@
   that store and issued to those members (``nearby.coupons_issue_nearby``), so the HQ admin and the store's
   counter show a live campaign.
 * Campaigns to claim in the storefront: 新人券 满30减5, 全场 满99减15, 黄金/钻石会员 9折券 (最高减¥20), and a
-  staff-issued service voucher (免费上门安装 installation), and a car-wash voucher for 800 points (积分兑换). A chain promotion 满199减20 runs for 30 days.
+  staff-issued service voucher (免费上门安装 installation), a car-wash voucher for 800 points and goods for
+  500 points (积分兑换: the SKU with the most units on the stores' shelves, handed over at the counter, which
+  takes it off that store's stock). A chain promotion 满199减20 runs for 30 days.
 * An A/B experiment on the storefront home's hero (``home-hero``: the default headline vs a coupon nudge).
 
 Idempotent: everything is found by its code/name and created once.
@@ -19,12 +21,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from o2o.accounts.models import Member
+from o2o.catalog.models import Sku
 from o2o.core.geo import LatLng, haversine_m
 from o2o.demo.bench_data import load_pois
 from o2o.experiments.models import Experiment
+from o2o.inventory.models import Stock
 from o2o.marketing.models import CouponTemplate, MemberReach, Promotion, TemplateStatus
 from o2o.marketing.nearby import coupons_issue_nearby
 from o2o.stores.models import Location, LocationKind
@@ -79,6 +84,13 @@ def _busiest_store() -> Location | None:
                                       [-ord(c) for c in s.code]))
 
 
+def _exchange_gift() -> Sku | None:
+    """The goods the demo's points exchange gives: the SKU with the most units on the stores' shelves."""
+    top = (Stock.objects.filter(location__kind=LocationKind.STORE, sku__active=True).values("sku_id")
+           .annotate(units=Sum("on_hand")).order_by("-units", "sku_id").first())
+    return Sku.objects.filter(pk=top["sku_id"]).first() if top else None
+
+
 def seed_marketing(data_dir: Path | None = None) -> dict[str, int | str]:
     now = timezone.now()
     out: dict[str, int | str] = {}
@@ -88,6 +100,13 @@ def seed_marketing(data_dir: Path | None = None) -> dict[str, int | str]:
         for spec in CAMPAIGNS:
             _, created = CouponTemplate.objects.get_or_create(code=spec["code"], defaults={
                 "status": TemplateStatus.ACTIVE, **{k: v for k, v in spec.items() if k != "code"}})
+            made += created
+        gift = _exchange_gift()
+        if gift is not None:  # goods for points: handed over (and taken off the shelf) at the counter
+            _, created = CouponTemplate.objects.get_or_create(code="points-gift", defaults={
+                "status": TemplateStatus.ACTIVE, "name": f"积分兑换 {gift.name}"[:100],
+                "name_en": f"{gift.name} for 500 points"[:100], "kind": "free_gift", "gift_sku": gift, "gift_qty": 1,
+                "threshold_fen": 0, "points_price": 500, "redeem_online": False, "budget": 1_000, "valid_days": 30})
             made += created
         _, created = Promotion.objects.get_or_create(name="全场满199减20", defaults={
             "name_en": "¥20 off over ¥199", "kind": "amount_off", "amount_fen": 2000, "threshold_fen": 19900,

@@ -50,3 +50,21 @@ def stock_adjust(*, location_id: int, sku_id: int, delta: int, reason: str, who:
     except buckets.CannotApply as exc:
         raise InsufficientStock([shortage(location_id, sku_id, -delta, exc.totals.available)]) from exc
     return delta
+
+
+def stock_issue(*, location_id: int, sku_id: int, qty: int, reason: str, who: Who, key: str, reference: str = "",
+                now: datetime | None = None) -> None:
+    """Goods leave a store without an order line: a gift or a points exchange handed over at the counter
+    (ledger kind ``sale`` at price 0, ``details.issue``). Once per ``key`` (the ledger's idempotency key);
+    it may not take reserved stock: ``InsufficientStock`` (409) and nothing is written."""
+    if not 0 < qty <= 1_000_000:
+        raise InvalidInput("数量无效 qty must be positive", code="invalid_quantity", details={"qty": qty})
+    check_location(location_id)
+    check_lines([Line(sku_id, qty)])
+    try:
+        buckets.apply_change(location_id=location_id, sku_id=sku_id, d_on_hand=-qty)
+    except buckets.CannotApply as exc:
+        raise InsufficientStock([shortage(location_id, sku_id, qty, exc.totals.available)]) from exc
+    record([Entry(location_id, sku_id, MovementKind.SALE, qty, delta_on_hand=-qty, key=key, reason=reason,
+                  reference=reference, details={"issue": True, "price_fen": 0},
+                  occurred_at=now or timezone.now())], who)

@@ -9,6 +9,11 @@ return is written to ``CouponEvent`` with the staff member and the store.
 A coupon is given back (``used -> available``) only if it is still valid; a coupon that expired
 meanwhile stays used, and the event says why. A partial refund keeps the coupon used: the order
 it discounted still stands (its discount stays allocated to the lines that were kept).
+
+A gift coupon (``free_gift``: goods for a threshold, or goods bought with points, 积分兑换) hands the
+goods over at the counter: the 核销 takes ``gift_qty`` of ``gift_sku`` off that store's stock in the same
+transaction (inventory ledger ``sale`` at price 0), so the one stock truth knows the shelf is one unit
+lighter; a store without the goods answers 409 ``insufficient_stock`` and the coupon stays available.
 """
 
 from __future__ import annotations
@@ -19,8 +24,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from o2o.common.errors import Conflict, Forbidden, NotFound
+from o2o.inventory.ledger import Who
+from o2o.inventory.stock import stock_issue
 from o2o.marketing import codes
 from o2o.marketing.models import Coupon, CouponEvent, CouponEventKind, CouponStatus
+from o2o.marketing.offers import OfferKind
 from o2o.members.tiers import current_tier
 from o2o.orders.models import Order
 
@@ -86,8 +94,21 @@ def coupon_redeem_at_counter(*, code: object, store_id: int, user_id: int, now: 
             raise Conflict("券已使用 This coupon was already used", code="coupon_used", details={"coupon_id": coupon.pk})
         CouponEvent.objects.create(coupon=coupon, kind=CouponEventKind.USED, at=now, user_id=user_id,
                                    store_id=store_id, note=(note or "门店核销 counter")[:200])
+        _hand_over_gift(coupon, store_id, user_id, now)
     coupon.refresh_from_db()
     return coupon
+
+
+def _hand_over_gift(coupon: Coupon, store_id: int, user_id: int, now: datetime) -> None:
+    """A gift (goods for a threshold, or goods exchanged for points) leaves the store's shelf with the 核销,
+    in its transaction: no stock at this store (reserved units do not count) -> 409 ``insufficient_stock``
+    and the coupon stays available."""
+    t = coupon.template
+    if t.kind != OfferKind.FREE_GIFT or t.gift_sku_id is None:
+        return
+    stock_issue(location_id=store_id, sku_id=t.gift_sku_id, qty=t.gift_qty, who=Who(user_id=user_id),
+                reason="赠品核销 gift handed over" if not t.points_price else "积分兑换核销 points exchange handed over",
+                key=f"coupon:{coupon.pk}:gift", reference=f"coupon:{coupon.pk}", now=now)
 
 
 def coupons_use_for_order(order: Order, coupon_ids: list[int], now: datetime) -> None:
