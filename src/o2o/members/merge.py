@@ -6,9 +6,10 @@ same transaction. :func:`member_merge` moves, with the ids of every moved row re
 ``MemberMerge`` row (``moved``):
 
 * orders, API tokens, identities, personal-data access log rows: their ``member`` becomes the survivor;
-* carts: the merged member's carts move; if both have an open cart (one open cart per member, a
-  partial UNIQUE), its lines are added into the survivor's (capped at 999, at most 100 lines) and it
-  is closed as ``merged``; the quantities added are recorded;
+* carts: the merged member's carts move (their ids recorded); if both have an open cart (one open cart
+  per member, a partial UNIQUE), its lines are added into the survivor's (capped at 999, at most 100
+  lines) and it is closed as ``merged``; the survivor's line ids created or increased, by how much, are
+  recorded, so the undo takes back exactly that and leaves what the survivor added since;
 * channels seen: rows move, or widen the survivor's row for the same channel (old values recorded);
 * points: the lots and every ledger entry move to the survivor's account and its ``balance`` and
   ``debt`` grow by the merged account's (which become 0): nothing re-earned, nothing lost, net =
@@ -20,7 +21,10 @@ same transaction. :func:`member_merge` moves, with the ids of every moved row re
   renumbered after the survivor's, the per-member limit widened on the moved row only: both were issued
   legitimately); the home and latest place move if the survivor has none;
 * the contact phone: if the survivor has none, the merged member's moves to it (else it stays only
-  as the survivor's phone identity); the merged member's is cleared.
+  as the survivor's phone identity); the merged member's is cleared;
+* the tier (``members.tiers.tier_after_merge``): with the orders moved, the survivor's tier is re-evaluated
+  at once by the rule of an order's upgrade (up only; the monthly review does downgrades), history
+  ``merge``; the merged member's tier state and history stay with it for the record.
 
 The merged member is deactivated with ``merged_into`` = the survivor. Locks: both members' rows
 (in id order; merges of a member serialise) and both points accounts (in id order, the lock every
@@ -31,7 +35,9 @@ points operation takes), so a spend on the merged member's points either runs be
 It refuses (409) when that can no longer be exact: the survivor was itself merged since (undo that
 first), a moved row is no longer the survivor's, a moved points lot was spent, expired or reversed
 since (or has new entries), the survivor's debt fell below what was moved, or a moved order earned
-points on the survivor after the merge. Orders placed and tokens issued after the merge stay.
+points on the survivor after the merge. Orders placed and tokens issued after the merge stay. The
+survivor's tier goes back to what it was before the merge (history ``merge``, ref ``merge:<id>:undo``)
+unless its tier changed again since (that change stands).
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ from o2o.core.loyalty import EntryKind
 from o2o.members.handlers import order_ref
 from o2o.members.models import PointsAccount, PointsEntry, PointsLot
 from o2o.members.points import account_lock
+from o2o.members.tiers import tier_after_merge, tier_undo_merge
 from o2o.orders.carts import MAX_LINES, MAX_QTY
 from o2o.orders.models import Cart, CartLine, CartStatus, Order
 from o2o.outbox.services import event_emit
@@ -153,6 +160,7 @@ def member_merge(*, survivor_id: int, merged_id: int, now: datetime, by_user: Us
         moved["channels"] = rows.move_channels(loser.pk, survivor.pk)
         moved["points"] = _move_points(loser.pk, survivor.pk, suffix=f"@merge{merge.pk}", now=now)
         moved["phone"] = rows.move_phone(loser, survivor)
+        moved["tier"] = tier_after_merge(survivor_id=survivor.pk, merge_id=merge.pk, now=now)
         for _receiver, part in member_merging.send(sender=Member, survivor=survivor, merged=loser, merge=merge):
             if part:
                 moved[part[0]] = part[1]
@@ -191,6 +199,7 @@ def member_merge_undo(*, merge_id: int, user: User, now: datetime) -> MemberMerg
         for name, model in SIMPLE.items():
             rows.back_fk(model, name, moved.get(name) or [], survivor.pk, loser.pk)
         _undo_carts(moved.get("carts") or {}, survivor.pk, loser.pk)
+        tier_undo_merge(survivor_id=survivor.pk, merge_id=merge.pk, record=moved.get("tier") or {}, now=now)
         rows.undo_channels(moved.get("channels") or {}, survivor.pk, loser.pk)
         Member.objects.filter(pk=loser.pk).update(is_active=True, merged_into=None)
         rows.undo_phone(moved.get("phone") or {}, survivor.pk, loser.pk)
@@ -218,7 +227,10 @@ def moved_counts(merge: MemberMerge) -> dict[str, int]:
 # -- carts --------------------------------------------------------------------------------------------------------
 
 def _move_carts(from_id: int, to_id: int, now: datetime) -> dict[str, Any]:
-    """The merged member's carts move; both open: its lines are added into the survivor's and it closes."""
+    """The merged member's carts move; both open: its lines are added into the survivor's and it closes.
+
+    Recorded: the moved cart ids, and (both open) ``lines``: ``[line id, sku id, qty added, qty before]`` of
+    each line of the survivor's cart the merge created (qty before 0) or increased."""
     ids = list(Cart.objects.select_for_update().filter(member_id=from_id).order_by("pk").values_list("pk", flat=True))
     theirs = Cart.objects.filter(pk__in=ids, status=CartStatus.OPEN).first()
     mine = Cart.objects.select_for_update().filter(member_id=to_id, status=CartStatus.OPEN).first()
@@ -232,28 +244,49 @@ def _move_carts(from_id: int, to_id: int, now: datetime) -> dict[str, Any]:
                 more = min(MAX_QTY, own.qty + line.qty) - own.qty
                 if more:
                     CartLine.objects.filter(pk=own.pk).update(qty=F("qty") + more)
-                    added.append([line.sku_id, more, 0])
+                    added.append([own.pk, line.sku_id, more, own.qty])
             elif count < MAX_LINES:  # beyond the cart's size the line stays in the merged member's closed cart
-                CartLine.objects.create(cart=mine, sku_id=line.sku_id, qty=line.qty, added_at=line.added_at)
-                added.append([line.sku_id, line.qty, 1])
+                new = CartLine.objects.create(cart=mine, sku_id=line.sku_id, qty=line.qty, added_at=line.added_at)
+                added.append([new.pk, line.sku_id, line.qty, 0])
                 count += 1
         Cart.objects.filter(pk=theirs.pk).update(status=CartStatus.MERGED, merged_into=mine, updated_at=now)
         Cart.objects.filter(pk=mine.pk).update(updated_at=now)
-        merged = {"cart": theirs.pk, "into": mine.pk, "lines": added}
+        merged = {"cart": theirs.pk, "into": mine.pk, "lines": added, "by": "id"}
     Cart.objects.filter(pk__in=ids).update(member_id=to_id)  # after closing theirs: one open cart per member
     return {"ids": ids, "merged": merged}
 
 
+def _take_back(cart_id: int, line_id: int, added: int, before: int) -> None:
+    """Take ``added`` back off the survivor's line ``line_id``: what the survivor added since stays; a line
+    the survivor lowered since keeps at most what it had before the merge (nothing when the merge made it)."""
+    line = CartLine.objects.select_for_update().filter(pk=line_id, cart_id=cart_id).first()
+    if line is None:  # the survivor removed it since
+        return
+    left = line.qty - added
+    if left < 1:
+        left = min(line.qty, before)
+    if left < 1:
+        line.delete()
+    elif left != line.qty:
+        CartLine.objects.filter(pk=line.pk).update(qty=min(left, MAX_QTY))
+
+
 def _undo_carts(record: dict[str, Any], survivor_id: int, loser_id: int) -> None:
+    """The moved carts go back by id; the merged member's cart reopens with its own lines (never copied
+    away); the survivor's cart loses exactly what the merge added to it, line by line id."""
     rows.back_fk(Cart, "carts", record.get("ids") or [], survivor_id, loser_id)
     merged = record.get("merged")
     if not merged:
         return
-    Cart.objects.filter(pk=merged["cart"], status=CartStatus.MERGED).update(
+    Cart.objects.filter(pk=merged["cart"], status=CartStatus.MERGED, member_id=loser_id).update(
         status=CartStatus.OPEN, merged_into=None)
-    if not Cart.objects.filter(pk=merged["into"], status=CartStatus.OPEN).exists():
+    if not Cart.objects.filter(pk=merged["into"], member_id=survivor_id, status=CartStatus.OPEN).exists():
         return  # the survivor ordered that cart meanwhile: its lines are history now
-    for sku_id, qty, _created in merged["lines"]:
+    if merged.get("by") == "id":
+        for line_id, _sku_id, added, before in merged["lines"]:
+            _take_back(merged["into"], line_id, added, before)
+        return
+    for sku_id, qty, _created in merged["lines"]:  # a merge recorded before line ids were kept: by SKU
         line = CartLine.objects.select_for_update().filter(cart_id=merged["into"], sku_id=sku_id).first()
         if line is None:
             continue

@@ -6,10 +6,11 @@ and the explanation. The database keeps what a bug or a manual fix could break:
 * a tier is one of ``normal / silver / gold / diamond`` (CHECK), the basis figures are never
   negative, one state row per member;
 * a history row changes the tier (``from_tier != to_tier``), has a known reason
-  (``upgrade`` at once on an order, ``review`` monthly, ``manual`` by HQ), and is written once
-  per cause: ``UNIQUE (member, ref)`` with ``ref`` = ``order:<id>`` (one upgrade per completed
-  order, however often its event is delivered), ``review:<YYYY-MM>`` (one review per month),
-  ``manual:<key>``;
+  (``upgrade`` at once on an order, ``review`` monthly, ``manual`` by HQ, ``merge`` when two
+  members merge (OneID) or that merge is undone), and is written once per cause: ``UNIQUE (member,
+  ref)`` with ``ref`` = ``order:<id>`` (one upgrade per completed order, however often its event is
+  delivered), ``review:<YYYY-MM>`` (one review per month), ``manual:<key>``, ``merge:<id>`` and
+  ``merge:<id>:undo``;
 * a monthly review is claimed by a conditional UPDATE of ``reviewed_month`` (``WHERE
   reviewed_month < 'YYYY-MM'``), so a second run in the same month changes nothing even for
   the members the first run left as they were.
@@ -34,6 +35,7 @@ class TierReason(models.TextChoices):
     UPGRADE = "upgrade", "订单升级 upgrade on an order"
     REVIEW = "review", "月度评定 monthly review"
     MANUAL = "manual", "总部调整 set by HQ"
+    MERGE = "merge", "会员合并 member merge"
 
 
 class TierState(models.Model):
@@ -79,7 +81,7 @@ class TierHistory(models.Model):
     to_tier = models.CharField(max_length=16, choices=TIER_CHOICES)
     reason = models.CharField(max_length=16, choices=TierReason.choices)
     ref = models.CharField(max_length=120, help_text="the cause, once per member: order:<id>, review:<YYYY-MM>, "
-                                                     "manual:<key>")
+                                                     "manual:<key>, merge:<id>[:undo]")
     note = models.CharField(max_length=400, blank=True, help_text="why, bilingual (the core's note or HQ's reason)")
     at = models.DateTimeField()
     growth = models.BigIntegerField(default=0)

@@ -6,10 +6,13 @@
   (the visible tags, ``o2o.profiles.privacy``). The member's own identifiers are decrypted: it is a copy of
   their own data (PIPL art. 45). Written to ``PiiAccessLog`` (action ``export``) in the same transaction.
 * :func:`member_erase` — anonymisation in one transaction: the member's name and phone, identities,
-  channels, carts, tokens, the contact and address of their orders, and what apps above add through
-  :data:`member_erasing` (tags) go; orders, payments, refunds, returns, the points ledger and the tier
-  history stay (bookkeeping and tax law keep them; they now point at an anonymous member). Refused with
-  409 ``open_orders`` while an order is not closed. A second call changes nothing and answers the same.
+  channels, carts, tokens, the contact and address of their orders, the free text about them on those
+  orders (cancel and return reasons people typed, courier payloads and reasons, payers' identifiers in
+  payment payloads: ``o2o.orders.privacy``; routing destinations coarsened: ``o2o.fulfilment.privacy``)
+  and what apps above add through :data:`member_erasing` (tags) go; orders, payments, refunds, returns
+  (amounts, statuses, times), the points ledger and the tier history stay (bookkeeping and tax law keep
+  them; they now point at an anonymous member). Refused with 409 ``open_orders`` while an order is not
+  closed. A second call changes nothing and answers the same.
 
 Apps above ``members`` (profiles) cannot be imported here (import layers): they join through the two
 signals, whose receivers run inside the export's / deletion's transaction.
@@ -31,10 +34,12 @@ from o2o.accounts.models import ApiToken, Member, MemberChannel, MemberIdentity,
 from o2o.accounts.pii_services import PHONE
 from o2o.common.errors import Conflict, InvalidInput, NotFound
 from o2o.core.orders import CLOSED_ORDER
+from o2o.fulfilment.privacy import erase_routing_text
 from o2o.members.models import PointsAccount, PointsEntry, PointsLot
 from o2o.members.models_tiers import TierHistory, TierState
 from o2o.orders.models import Cart, CartLine, Order, OrderLine, Payment, Refund, Return
 from o2o.orders.placement import CONTACT_PHONE
+from o2o.orders.privacy import erase_order_text, typed_texts
 from o2o.outbox.services import event_emit
 
 #: ``send(sender=Member, member=...)``: each receiver returns ``(section name, JSON-ready data)``.
@@ -45,6 +50,7 @@ member_erasing = Signal()
 
 ALL_FIELDS = "member.all"
 ANONYMISED = "已注销"
+ERASED_TEXT = "（已删除 erased）"  # in place of free text about an erased member
 EXPORT_FORMAT = "o2o.member-export/1"
 OPEN_RETURN = ["requested", "received"]  # a refund still to pay out
 
@@ -251,6 +257,10 @@ def member_erase(*, member_id: int, reason: str, user: User | None = None, now: 
                 contact_name=ANONYMISED, contact_phone_enc="", contact_phone_masked="", address=ANONYMISED,
                 dest_lat=None, dest_lng=None),
         }
+        orders = list(Order.objects.filter(member=member).values_list("pk", "number"))
+        texts = typed_texts([pk for pk, _ in orders])
+        counts.update(erase_order_text([pk for pk, _ in orders], texts=texts, mark=ERASED_TEXT))
+        counts.update(erase_routing_text([number for _, number in orders], texts=texts, mark=ERASED_TEXT))
         carts = _cart_ids(member.pk)
         Cart.objects.filter(pk__in=carts).update(merged_into=None)
         CartLine.objects.filter(cart_id__in=carts).delete()

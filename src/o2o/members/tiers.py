@@ -221,6 +221,60 @@ def tier_upgrade_for_order(*, member_id: int, order_id: int, now: datetime) -> T
         return _store(state, metrics, now, write)
 
 
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def tier_after_merge(*, survivor_id: int, merge_id: int, now: datetime) -> dict[str, Any]:
+    """In a merge's transaction, after the merged member's orders moved to ``survivor_id``: upgrade the
+    survivor at once if the combined figures qualify (the rule of :func:`tier_upgrade_for_order`; never
+    down: downgrades are the monthly review's). History ``merge`` with ``ref`` ``merge:<id>``. Returns
+    what :func:`tier_undo_merge` needs (the state before, and the history row written, if any)."""
+    policy = tier_policy()
+    state = _state_lock(survivor_id)
+    before = {"tier": state.tier, "since": _iso(state.since), "achieved_at": _iso(state.achieved_at),
+              "protected_until": _iso(state.protected_until)}
+    metrics = metrics_of(survivor_id, now)
+    change = core.tier_after_order(Tier(state.tier), state.achieved_at, metrics, policy, now)
+    write = None
+    if change is not None:
+        note = f"会员合并 Members merged (#{merge_id}); {change.note}"
+        write = _Write(change.to_tier, TierReason.MERGE, f"merge:{merge_id}", note, change.achieved_at,
+                       core.protected_until(change.achieved_at, policy))
+    row = _store(state, metrics, now, write)
+    return {"before": before, "history_id": row.pk if row else None}
+
+
+def tier_undo_merge(*, survivor_id: int, merge_id: int, record: dict[str, Any], now: datetime) -> TierHistory | None:
+    """In a merge undo's transaction, after the orders went back: the survivor's tier as it was before the
+    merge, recorded (``merge``, ``ref`` ``merge:<id>:undo``), when the merge's upgrade is still its last
+    tier change. A later change (an order, a review, HQ) stands: it was decided on its own and the monthly
+    review corrects it. The figures are refreshed either way."""
+    state = _state_lock(survivor_id)
+    metrics = metrics_of(survivor_id, now)
+    history_id = (record or {}).get("history_id")
+    last = TierHistory.objects.filter(member_id=survivor_id).order_by("-pk").values_list("pk", flat=True).first()
+    if not history_id or last != history_id:
+        _store(state, metrics, now, None)
+        return None
+    before = record["before"]
+    won = TierState.objects.filter(pk=state.pk, tier=state.tier).update(
+        tier=before["tier"], since=_when(before["since"]) or now, achieved_at=_when(before["achieved_at"]),
+        protected_until=_when(before["protected_until"]), growth=metrics.growth,
+        spend_12m_fen=metrics.spend_12m_fen, basis_at=now, updated_at=timezone.now())
+    if not won:  # cannot happen under the lock
+        raise Conflict("会员等级已变化，请重试 The tier changed meanwhile; retry", code="tier_changed",
+                       details={"member_id": survivor_id})
+    return TierHistory.objects.create(
+        member_id=survivor_id, from_tier=state.tier, to_tier=before["tier"], reason=TierReason.MERGE,
+        ref=f"merge:{merge_id}:undo", note=f"撤销会员合并 Merge #{merge_id} undone: the tier before it",
+        at=now, growth=metrics.growth, spend_12m_fen=metrics.spend_12m_fen)
+
+
 def _review_locked(state: TierState, metrics: TierMetrics, policy: TierPolicy, now: datetime,
                    month: str) -> TierHistory | None:
     change = core.monthly_review(Tier(state.tier), state.achieved_at, metrics, policy, now)

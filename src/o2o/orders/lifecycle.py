@@ -131,7 +131,9 @@ def order_cancel(*, order_id: int, by: By, reason: str, member_id: int | None = 
         for s in open_:
             if s.status == SS.AWAITING_COURIER:  # call the rider off (after the commit)
                 tasks_cancel(s, by=by, reason=f"订单取消 order cancelled: {reason}", now=now)
-            release_shipment(s, SS.CANCELLED, by=by, reason=f"订单取消 order cancelled: {reason}", now=now)
+            # The stock ledger is append-only: it gets a fixed reason, never text a person typed (PIPL
+            # erasure could not scrub it); the typed reason stays on the order and its history.
+            release_shipment(s, SS.CANCELLED, by=by, reason="订单取消 order cancelled", now=now)
         PickupCode.objects.filter(shipment__order=order, status=CodeStatus.LIVE).update(status=CodeStatus.VOID)
         # An open trade is closed here; one the customer pays anyway is refunded as a late payment.
         Payment.objects.filter(order=order, status=PaymentStatus.CREATED).update(status=PaymentStatus.CLOSED)

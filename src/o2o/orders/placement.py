@@ -4,6 +4,11 @@ The caller (the API's idempotency helper) opens the transaction. The routing eng
 the shipments (``fulfilment.decisions.decision_create``: decision + one reservation per
 shipment); if any line cannot be filled or reserved the whole transaction rolls back and
 the 422 ``cannot_fill`` / 409 ``insufficient_stock`` names the lines and why.
+
+The member's row is read again under a lock (``SELECT ... FOR NO KEY UPDATE``) first thing: a merge
+(OneID) or a deletion takes it ``FOR UPDATE``, so one of them runs first. Placed first: the merge that
+follows moves the new order to the survivor. Merged or deleted first: 409 ``member_inactive``, no order
+is left on an inactive member. (``NO KEY``: rows that merely reference the member still insert.)
 """
 
 from __future__ import annotations
@@ -102,10 +107,23 @@ def _check(req: PlaceRequest) -> None:
                            code="invalid_choice", details={"choice": req.choice})
 
 
+def lock_active_member(member_id: int) -> None:
+    """Lock the member's row for this transaction; 409 ``member_inactive`` when merged or deleted by now."""
+    row = (Member.objects.select_for_update(no_key=True).filter(pk=member_id)
+           .values_list("is_active", "merged_into_id", "deleted_at").first())
+    if row is None or not row[0] or row[1] is not None or row[2] is not None:
+        details: dict = {"member_id": member_id}
+        if row is not None and row[1] is not None:
+            details["merged_into"] = row[1]
+        raise Conflict("会员已停用、合并或注销，无法下单 The member is deactivated, merged or deleted; "
+                       "no order can be placed", code="member_inactive", details=details)
+
+
 def order_place(*, req: PlaceRequest, member: Member, by: By, now: datetime | None = None) -> Order:
     """Create the order, its lines and shipments, route and reserve, in the caller's transaction."""
     assert transaction.get_connection().in_atomic_block, "order_place needs the caller's transaction"
     _check(req)
+    lock_active_member(member.pk)
     # One instant for the order and its routing: ``decision_create`` reads it in local time (``clock.local``),
     # so the engine's hours are Shanghai's. Not the routing clock that tests move: the order's payment
     # deadline and ETAs must follow the wall clock that payments, expiry and the store queue read.

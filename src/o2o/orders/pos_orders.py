@@ -167,6 +167,7 @@ def pos_order_record(*, location_id: int, receipt_no: str, lines: Sequence[tuple
         return _replay(existing, digest), False
     try:
         with transaction.atomic():
+            member_id = _till_member(member_id)
             order = _create(location_id, receipt, pos_lines, goods, paid_fen, payment_method, member_id, at, by,
                             {**content, "digest": digest}, now)
     except IntegrityError:
@@ -183,6 +184,23 @@ def _replay(order: Order, digest: str) -> Order:
                        code="receipt_conflict", details={"order_id": order.pk, "number": order.number,
                                                          "store_id": order.store_id, "receipt_no": order.external_ref})
     return order
+
+
+def _till_member(member_id: int | None) -> int | None:
+    """The member a till's sale belongs to, read under lock: the sale already happened, so it is never
+    refused for the member's sake; a member merged meanwhile -> the member they were merged into (OneID),
+    a member whose data was erased -> no member (the sale stays, anonymous)."""
+    seen: set[int] = set()
+    while member_id is not None and member_id not in seen:
+        seen.add(member_id)
+        row = (Member.objects.select_for_update(no_key=True).filter(pk=member_id)
+               .values_list("is_active", "merged_into_id", "deleted_at").first())
+        if row is None or row[2] is not None:
+            return None
+        if row[1] is None:
+            return member_id if row[0] else None
+        member_id = row[1]
+    return None
 
 
 def _create(location_id: int, receipt: str, lines: list[PosLine], goods: int, paid_fen: int, method: str,

@@ -162,3 +162,19 @@ def test_garbage_receipts_are_a_4xx_and_change_nothing(client, w, patch):
     assert 400 <= r.status_code < 500 and set(r.json()) == {"code", "message", "details"}, r.content
     assert Order.objects.count() == 0 and OrderEvent.objects.count() == 0
     assert_error(post(client, URL, "{\"location_id\": ", w.admin), 400)
+
+
+def test_a_till_sale_of_a_merged_member_lands_on_the_survivor_and_of_an_erased_one_on_nobody(client, w):
+    from o2o.accounts.models import Member
+
+    survivor, _ = member()
+    merged, _ = member()
+    Member.objects.filter(pk=merged.pk).update(is_active=False, merged_into=survivor)
+    r = post(client, URL, receipt(w, "R-M1", member_id=merged.pk), w.clerk_a)
+    assert r.status_code == 201, r.content
+    assert r.json()["member_id"] == survivor.pk  # the sale happened: never refused for the member's sake
+    erased, _ = member()
+    Member.objects.filter(pk=erased.pk).update(is_active=False, deleted_at=timezone.now())
+    r = post(client, URL, receipt(w, "R-M2", member_id=erased.pk), w.clerk_a)
+    assert r.status_code == 201, r.content
+    assert r.json()["member_id"] is None and Order.objects.get(pk=r.json()["id"]).member_id is None

@@ -19,6 +19,7 @@ class Role(StrEnum):
     CLERK = "clerk"
     CUSTOMER_SERVICE = "customer_service"
     MARKETING = "marketing"
+    CHANNEL_BACKEND = "channel_backend"  # a trusted channel's server (mini-program, app, Douyin): signs members in
 
     @property
     def label(self) -> str:
@@ -32,6 +33,7 @@ _ROLE_LABELS = {
     Role.CLERK: "店员 clerk",
     Role.CUSTOMER_SERVICE: "客服 customer service",
     Role.MARKETING: "市场 marketing",
+    Role.CHANNEL_BACKEND: "渠道后端 channel backend",
 }
 
 
@@ -93,6 +95,9 @@ ROLE_PERMS[Role.MARKETING] = ROLE_PERMS[Role.MARKETING] | {Perm.SEGMENT_VIEW, Pe
 for _role in (Role.REGION_MANAGER, Role.STORE_MANAGER, Role.CLERK):
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | {Perm.COUPON_REDEEM, Perm.COUPON_ISSUE}
 ROLE_PERMS[Role.MARKETING] = ROLE_PERMS[Role.MARKETING] | {Perm.CAMPAIGN_EDIT}
+# A channel backend (least privilege, HQ scope): signs members in and links their identities, reads the
+# catalog and the stores it shows; no orders, stock, points, coupons or personal data.
+ROLE_PERMS[Role.CHANNEL_BACKEND] = frozenset({Perm.MEMBER_IDENTIFY, Perm.CATALOG_VIEW, Perm.LOCATION_VIEW})
 
 # What a signed-in member may do on public things (no location scope involved).
 MEMBER_PERMS: frozenset[Perm] = frozenset({Perm.CATALOG_VIEW, Perm.LOCATION_VIEW})
