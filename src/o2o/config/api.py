@@ -34,6 +34,8 @@ from o2o.orders.api.returns import router as returns_router
 from o2o.orders.api.store import router as store_router
 from o2o.profiles.api import router as profiles_router
 from o2o.profiles.api import segments_router
+from o2o.profiles.api_lookup import router as lookup_router
+from o2o.reviews.api import router as reviews_router
 from o2o.stores.api import router as stores_router
 
 log = logging.getLogger("o2o.api")
@@ -146,6 +148,7 @@ api.add_router("/returns", returns_router)
 api.add_router("/pos/orders", pos_orders_router)
 api.add_router("/members", members_router)
 api.add_router("/members", profiles_router)
+api.add_router("/members", lookup_router)  # staff look-up by phone / member code / card
 api.add_router("/segments", segments_router)
 api.add_router("/members", marketing_members_router)
 api.add_router("/coupons", coupons_router)
@@ -153,3 +156,4 @@ api.add_router("/notifications", notifications_router)
 api.add_router("/appointments", appointments_router)
 api.add_router("/groupbuy", groupbuy_router)
 api.add_router("/experiments", experiments_router)
+api.add_router("/reviews", reviews_router)

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "o2o.outbox",
     "o2o.orders",
     "o2o.members",
+    "o2o.reviews",
     "o2o.profiles",
     "o2o.notifications",
     "o2o.marketing",

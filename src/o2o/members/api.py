@@ -59,3 +59,4 @@ def member_points(request: HttpRequest, member_id: int):
     return selectors.points_view(member.pk)
 router.add_router("", "o2o.members.api_identities.router")  # OneID: identities, identify, merges
 router.add_router("", "o2o.members.api_privacy.router")  # PIPL: phone reveal, export, deletion
+router.add_router("", "o2o.members.api_codes.router")  # member code (会员码): /me/code

@@ -100,5 +100,6 @@ class PointsEntry(models.Model):
         return f"{self.kind} {self.points:+d} {self.ref}"
 
 
-# Tiers (会员等级) live in their own module; imported here so Django finds the models.
+# Tiers (会员等级) and member codes (会员码) live in their own modules; imported here so Django finds the models.
+from o2o.members.models_codes import MemberCode  # noqa: E402,F401
 from o2o.members.models_tiers import TierHistory, TierReason, TierRule, TierState  # noqa: E402,F401

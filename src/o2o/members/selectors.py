@@ -1,9 +1,17 @@
-"""Reading points: a member's account as the API shows it, and who may see whose points."""
+"""Reading points: a member's account as the API shows it, and which members a staff user may see.
+
+A staff user with ``order.view`` sees (``member_for_staff``, ``served_at``): at HQ every member; in a
+store or region the members who shop at or are served by one of their locations, that is who have
+an order there (online pickup or POS sale: ``Order.store``; POS sales are orders with the till's
+store) or a shipment from there (delivery or express, even with no ``Order.store``; a shipment
+re-routed away does not count, as for the order list). One EXISTS query per rule.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -12,7 +20,8 @@ from o2o.accounts.permissions import visible_location_ids
 from o2o.common.errors import NotFound
 from o2o.core.access import Perm
 from o2o.members.models import PointsAccount, PointsEntry, PointsLot
-from o2o.orders.models import Order
+from o2o.orders.models import Order, Shipment
+from o2o.orders.selectors import STORE_VISIBLE
 
 RECENT_ENTRIES = 50
 
@@ -42,12 +51,31 @@ def available_points(member_id: int, now: datetime | None = None) -> int:
     return points_view(member_id, now)["available"]
 
 
-def member_for_staff(request: HttpRequest, member_id: int) -> Member:
-    """The member if this staff member may see them: HQ (all), else a member with an order at one of the
-    staff member's locations (``order.view``). 403 without the permission, 404 otherwise."""
+def served_at(locations: list[int]) -> Q:
+    """A filter on ``Member``: has an order at one of ``locations`` or a live shipment from one of them."""
+    ordered = Order.objects.filter(member_id=OuterRef("pk"), store_id__in=locations)
+    shipped = Shipment.objects.filter(order__member_id=OuterRef("pk"), location_id__in=locations,
+                                      status__in=STORE_VISIBLE)
+    return Q(Exists(ordered)) | Q(Exists(shipped))
+
+
+def members_for_staff(request: HttpRequest, members: list[Member]) -> list[Member]:
+    """Those of ``members`` this staff user may see (order kept); 403 without ``order.view``."""
     locations = visible_location_ids(request, Perm.ORDER_VIEW)
-    member = Member.objects.filter(pk=member_id).first()
-    if member is not None and (locations is None
-                               or Order.objects.filter(member_id=member_id, store_id__in=locations).exists()):
-        return member
-    raise NotFound("会员不存在 Unknown member", code="unknown_member", details={"member_id": member_id})
+    if locations is None or not members:
+        return list(members)
+    seen = set(Member.objects.filter(served_at(locations), pk__in=[m.pk for m in members]).values_list("pk", flat=True))
+    return [m for m in members if m.pk in seen]
+
+
+def member_for_staff(request: HttpRequest, member_id: int) -> Member:
+    """The member if this staff member may see them: HQ (all), else a member who shops at or is served by one
+    of the staff member's locations (``served_at``, ``order.view``). 403 without the permission, 404 otherwise."""
+    locations = visible_location_ids(request, Perm.ORDER_VIEW)
+    qs = Member.objects.filter(pk=member_id)
+    if locations is not None:
+        qs = qs.filter(served_at(locations))
+    member = qs.first()
+    if member is None:
+        raise NotFound("会员不存在 Unknown member", code="unknown_member", details={"member_id": member_id})
+    return member

@@ -1,4 +1,4 @@
-"""Reading every member's purchase history from the order tables, for the tag engine.
+"""Reading every member's purchase history (and behaviour) from the database, for the tag engine.
 
 A purchase is an order with a member and a ``paid_at`` (online orders once paid, POS sales
 at once), of any channel; cancelled or expired orders never paid are left out, refunded
@@ -9,18 +9,33 @@ per order: ``paid_at``, ``channel``, the store (``Order.store``: the POS or pick
 the location of the order's first live shipment), the fulfilment mode (the first live
 shipment's mode, else the order's ``choice`` when it is a mode); the category is the SKU's
 product category and the department its parent category (the category itself at the top).
+
+Behaviour (:func:`member_behaviour`, the core's :class:`~o2o.core.profile.Behaviour`), four aggregate queries
+per batch of members, everything up to ``as_of``: sign-in days (distinct China days of the points lots with
+ref ``action:sign_in:...``, ``members.actions``; a sign-in that earned 0 points leaves no lot), reviews
+(``o2o.reviews``: count, last 90 days, rating sum; hidden ones count, they were written), channels
+(``accounts.MemberChannel`` first seen by ``as_of``; a last sighting after ``as_of`` counts as ``as_of``) and
+identities (``accounts.MemberIdentity`` first seen by ``as_of``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
+from datetime import datetime, timedelta
 
-from o2o.accounts.models import Member
-from o2o.catalog.models import Category
-from o2o.core.profile import MODES, HistoryBuilder, Purchases
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import TruncDate
+
+from o2o.accounts.models import Member, MemberChannel, MemberIdentity
+from o2o.catalog.models import Category, Channel
+from o2o.core.loyalty import Action
+from o2o.core.profile import MODES, Behaviour, HistoryBuilder, Purchases
+from o2o.members.actions import action_ref
+from o2o.members.models import PointsLot
 from o2o.orders.models import Order, OrderLine, Shipment, ShipmentStatus
+from o2o.reviews.models import Review
 
-__all__ = ["member_histories"]
+__all__ = ["member_behaviour", "member_histories"]
 
 _BATCH = 5000
 
@@ -71,3 +86,34 @@ def member_histories(member_ids: Iterable[int] | None = None) -> Purchases:
                          category=cats[cat_id][0] if cat_id in cats else None, department=department(cat_id))
     purchases, _ = builder.build()
     return purchases
+
+
+def member_behaviour(members: Iterable[Hashable], as_of: datetime) -> Behaviour:
+    """Sign-ins, reviews, channels and identities of ``members`` (member ids) up to ``as_of``."""
+    ids = [int(m) for m in members]
+    d30, d90 = as_of - timedelta(days=30), as_of - timedelta(days=90)
+    rows: dict[Hashable, dict[str, int]] = {pk: {} for pk in ids}
+    for chunk in _chunks(ids):
+        signins = (PointsLot.objects.filter(account__member_id__in=chunk, earned_at__gt=d90, earned_at__lte=as_of,
+                                            ref__startswith=action_ref(Action.SIGN_IN, ""))
+                   .values("account__member_id")
+                   .annotate(d90=Count(TruncDate("earned_at"), distinct=True),
+                             d30=Count(TruncDate("earned_at"), distinct=True, filter=Q(earned_at__gt=d30))))
+        for r in signins:
+            rows[r["account__member_id"]].update(signin_days_30d=r["d30"], signin_days_90d=r["d90"])
+        reviews = (Review.objects.filter(member_id__in=chunk, created_at__lte=as_of).values("member_id")
+                   .annotate(n=Count("id"), n90=Count("id", filter=Q(created_at__gt=d90)), s=Sum("rating")))
+        for r in reviews:
+            rows[r["member_id"]].update(reviews_written=r["n"], reviews_90d=r["n90"], review_rating_sum=r["s"])
+        channels = (MemberChannel.objects.filter(member_id__in=chunk, first_seen_at__lte=as_of).values("member_id")
+                    .annotate(n=Count("id"), pos=Count("id", filter=Q(channel=Channel.POS)),
+                              last=Max("last_seen_at")))
+        for r in channels:
+            last = min(r["last"], as_of)
+            rows[r["member_id"]].update(channels_seen=r["n"], online_channels_seen=r["n"] - r["pos"],
+                                        pos_seen=min(r["pos"], 1), last_seen_at=int(last.timestamp()))
+        identities = (MemberIdentity.objects.filter(member_id__in=chunk, first_seen_at__lte=as_of)
+                      .values("member_id").annotate(n=Count("id")))
+        for r in identities:
+            rows[r["member_id"]]["identities_linked"] = r["n"]
+    return Behaviour.from_rows(as_of, rows)

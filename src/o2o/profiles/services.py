@@ -1,6 +1,6 @@
 """Profile services: compute and store every member's tags; save segments.
 
-``tags_compute`` reads all purchase histories (``profiles.history``), runs the core engine
+``tags_compute`` reads all purchase histories and behaviour (``profiles.history``), runs the core engine
 once over the whole population (RFM quintiles and the CLV fit need everyone) and upserts one
 ``MemberTag`` per member and tag (``UNIQUE (member, name)``), a batch of members per
 transaction, so a reader sees each member's tags all old or all new.
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from o2o.common.errors import Conflict, InvalidInput
 from o2o.core.profile import ProfileConfig, RuleError, compute_tags, parse_rule
-from o2o.profiles.history import member_histories
+from o2o.profiles.history import member_behaviour, member_histories
 from o2o.profiles.models import MemberTag, Segment
 
 __all__ = ["segment_create", "tags_compute"]
@@ -34,8 +34,9 @@ def tags_compute(*, as_of: datetime | None = None, member_ids: Iterable[int] | N
         raise InvalidInput("as_of 必须带时区 as_of must be aware", code="invalid_as_of")
     started = time.perf_counter()
     purchases = member_histories(member_ids)
+    behaviour = member_behaviour(purchases.members, as_of)
     loaded = time.perf_counter()
-    table = compute_tags(purchases, timezone.localtime(as_of), config)
+    table = compute_tags(purchases, timezone.localtime(as_of), config, behaviour=behaviour)
     computed = time.perf_counter()
     now = timezone.now()
     fields = ["value", "version", "explanation", "visible", "as_of", "computed_at"]

@@ -1,9 +1,11 @@
-"""The tag engine: purchases (+ behaviour events) of every member -> a :class:`TagTable` of 60+ tags.
+"""The tag engine: purchases (+ behaviour events, + behaviour counts) of every member -> a :class:`TagTable`.
 
 ``compute_tags(purchases, as_of)`` cuts the history at ``as_of`` (an aware datetime: the
 engine never reads a clock), builds orders from lines, computes every measure for all
 members at once (numpy), then the population rules (RFM quintiles, CLV fit, lifecycle) and
 returns the table; :meth:`TagTable.tags_of` gives one member's tags with their explanations.
+``behaviour`` (optional, :class:`~.behaviour.Behaviour`: sign-ins, reviews, channels, identities counted up to
+``as_of``) adds the engagement tags; without it they are None, explained as "no behaviour data given".
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 from o2o.core.loyalty.dates import add_months, require_aware
 from o2o.core.loyalty.tiers import TIER_ORDER
 from o2o.core.profile import measures, rules
+from o2o.core.profile.behaviour import Behaviour, behaviour_columns
 from o2o.core.profile.clv import CDNOW_BGNBD, CDNOW_GAMMA_GAMMA, BgNbd, GammaGamma, bgnbd_fit, gamma_gamma_fit
 from o2o.core.profile.groups import orders_of
 from o2o.core.profile.history import Events, Purchases
@@ -27,7 +30,8 @@ DAY = 86400.0
 
 
 def compute_tags(purchases: Purchases, as_of: datetime, config: ProfileConfig | None = None,
-                 events: Events | None = None, clv_models: tuple[BgNbd, GammaGamma] | None = None) -> TagTable:
+                 events: Events | None = None, clv_models: tuple[BgNbd, GammaGamma] | None = None,
+                 behaviour: Behaviour | None = None) -> TagTable:
     """Every member's tags as of ``as_of`` (lines after it are ignored). ``clv_models`` skips the fit."""
     cfg = config or ProfileConfig()
     require_aware(as_of, "as_of")
@@ -53,6 +57,9 @@ def compute_tags(purchases: Purchases, as_of: datetime, config: ProfileConfig | 
     _tier(cols, glob, cfg)
     _registration(p, cols, asof)
     _events(events, n, asof, cols, glob)
+    behaviour_columns(behaviour, p.members, asof, cols, glob, engaged_signin_days=cfg.engaged_signin_days,
+                      engaged_reviews_90d=cfg.engaged_reviews_90d, recent_days=cfg.engagement_recent_days,
+                      window_days=cfg.engagement_window_days)
     return TagTable(members=p.members, cols=cols, glob=glob, offset_s=offset)
 
 

@@ -60,6 +60,11 @@ class ProfileConfig:
     clv_min_repeaters: int = 30
     big_spender_quantile: float = 0.9
     tier_policy: TierPolicy = field(default=DEFAULT_TIER_POLICY)
+    # behaviour (o2o.core.profile.behaviour): engaged_signin, engagement_level
+    engaged_signin_days: int = 8  # sign-in days in the last 30 for "engaged" (about twice a week)
+    engaged_reviews_90d: int = 3  # reviews in the last 90 days for the top review points
+    engagement_recent_days: float = 7.0  # seen on a channel this recently: one more point
+    engagement_window_days: float = 90.0  # any sign-in, review or sighting in it: at least "low"
 
 
 def quintile_cuts(values: np.ndarray) -> np.ndarray:

@@ -40,11 +40,15 @@ NEEDS = {
     "registered_known": "registration time unknown",
     "registered_and_has": "needs the registration time and a purchase",
     "events_given": "no behaviour events were given to the engine",
+    "behaviour_given": "no behaviour data (sign-ins, reviews, channels, identities) was given to the engine",
+    "has_reviews": "no review written on or before {as_of}",
+    "has_seen": "never seen on a channel (no channel sighting recorded)",
     "has_events": "no behaviour event on or before {as_of}",
     "all": "",
 }
 
 _P = "purchases"
+_E = "engagement"
 _S = [
     # --- frequency and spend --------------------------------------------------------------
     TagSpec("orders_count", "订单数", "int", "{orders_count} orders paid on or before {as_of}", _P),
@@ -215,6 +219,40 @@ _S = [
             needs="has_events", visible=False, digits=1),
     TagSpec("view_to_order_30d", "浏览转化率", "float", "orders {orders_30d} / views {views_30d}, last 30 days",
             "behaviour", needs="events_given", visible=False),
+    # --- engagement: sign-ins, reviews, channels, identities (the optional Behaviour input) ----------------
+    TagSpec("signin_days_30d", "近30天签到天数(积分)", "int",
+            "{signin_days_30d} days with a sign-in (签到) points lot in the 30 days before {as_of}", _E,
+            needs="behaviour_given"),
+    TagSpec("signin_days_90d", "近90天签到天数", "int",
+            "{signin_days_90d} days with a sign-in (签到) points lot in the 90 days before {as_of}", _E,
+            needs="behaviour_given"),
+    TagSpec("engaged_signin", "签到活跃", "bool",
+            "{signin_days_30d} sign-in days in the last 30 (engaged from {engaged_signin_days})", _E,
+            needs="behaviour_given", visible=False),
+    TagSpec("reviews_written", "评价数", "int", "{reviews_written} reviews (评价) written on or before {as_of}", _E,
+            needs="behaviour_given"),
+    TagSpec("reviews_90d", "近90天评价数", "int", "{reviews_90d} reviews written in the 90 days before {as_of}",
+            _E, needs="behaviour_given"),
+    TagSpec("review_avg_rating", "平均评分", "float",
+            "mean rating of the {reviews_written} reviews written (1-5 stars; hidden ones included)", _E,
+            needs="has_reviews", digits=2),
+    TagSpec("channels_seen", "到访渠道数", "int",
+            "{channels_seen} channels the member was seen on (first/last seen per channel): {online_channels_seen} "
+            "online, POS {pos_seen} (1: yes)", _E, needs="behaviour_given"),
+    TagSpec("days_since_seen", "距上次到访天数", "float",
+            "{as_of} minus the latest sighting on any channel", _E, needs="has_seen", visible=False, digits=1),
+    TagSpec("omnichannel_seen", "线上线下均到访", "bool",
+            "seen online on {online_channels_seen} channels and at the POS {pos_seen} (true when both)", _E,
+            needs="behaviour_given", visible=False),
+    TagSpec("identities_linked", "绑定身份数", "int",
+            "{identities_linked} identities (phone, WeChat, app, member card...) linked to the member (OneID)", _E,
+            needs="behaviour_given"),
+    TagSpec("engagement_level", "互动活跃度", "str",
+            "score {engagement_score} = sign-in {engagement_signin_pts} (2: >= {engaged_signin_days} days of 30, "
+            "1: any) + reviews {engagement_review_pts} (2: >= {engaged_reviews_90d} in 90 days, 1: any) + seen "
+            "within {engagement_recent_days:.0f} days {engagement_seen_pt}; high >= 4, medium >= 2, low = 1 or any "
+            "sign-in, review or visit in {engagement_window_days:.0f} days, else none", _E,
+            needs="behaviour_given", visible=False),
 ]
 
 SPECS: tuple[TagSpec, ...] = tuple(_S)

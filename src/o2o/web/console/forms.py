@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from o2o.accounts import pii
 from o2o.common.errors import InvalidInput
 from o2o.marketing import codes
+from o2o.members import codes as member_codes
 
 MAX_QTY = 1_000_000  # as the inventory and returns services allow
 
@@ -66,15 +67,33 @@ class CouponCodeForm(forms.Form):
 
 
 class MemberLookupForm(forms.Form):
-    phone = forms.CharField(label=_("会员手机号"), max_length=32,
-                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
-                            error_messages={"required": _("请输入手机号。")})
+    """A phone number typed, or a member code (会员码) typed or scanned: 18 digits starting 88 (a phone starts 1)."""
+
+    phone = forms.CharField(label=_("会员手机号或会员码"), max_length=64,
+                            help_text=_("输入 11 位手机号，或用扫码枪扫描顾客出示的会员码。"),
+                            widget=forms.TextInput(attrs={"autocomplete": "off", "data-testid": "member-query",
+                                                          "enterkeyhint": "search"}),
+                            error_messages={"required": _("请输入手机号或扫描会员码。"),
+                                            "max_length": _("内容过长，请重新扫描。")})
 
     def clean_phone(self) -> str:
+        text = self.cleaned_data["phone"]
+        if member_codes.looks_like_code(text):
+            code = member_codes.normalize(text)
+            if code is None:
+                raise forms.ValidationError(_("会员码不正确，请让顾客刷新会员码后重新扫描。"))
+            self.way = "code"
+            return code
         try:
-            return pii.normalize_phone(self.cleaned_data["phone"])
+            digits = pii.normalize_phone(text)
         except InvalidInput:
             raise forms.ValidationError(_("手机号格式不正确，请输入 11 位手机号。")) from None
+        self.way = "phone"
+        return digits
+
+    def lookup(self) -> dict[str, str]:
+        """What ``members.lookup.member_lookup`` takes: ``{"phone": ...}`` or ``{"code": ...}``."""
+        return {self.way: self.cleaned_data["phone"]}
 
 
 class ReturnFindForm(forms.Form):

@@ -16,6 +16,7 @@ from o2o.catalog.selectors import category_tree, sku_get, sku_list, sku_price
 from o2o.common.errors import ApiError
 from o2o.experiments.services import expose
 from o2o.orders.pricing import unit_prices
+from o2o.reviews import selectors as review_selectors
 from o2o.web.auth import current_member
 from o2o.web.shop import availability
 from o2o.web.shop.pages import page, text
@@ -120,4 +121,7 @@ def product(request: HttpRequest, sku_id: int) -> HttpResponse:
     store = current_store(request)
     price = sku_price(sku=sku, location_id=store.id if store else None, channel=Channel.H5, at=timezone.now())
     avail = availability.for_product(sku.pk, current_point(request), store)
-    return page(request, "web/shop/product.html", {"sku": sku, "price": price.resolved, "avail": avail})
+    # reviews (评价): one aggregate query (count, average of the visible ones) + one list query (the 3 newest)
+    reviews = {**review_selectors.summary(sku.pk), "items": review_selectors.newest(sku.pk, limit=3)}
+    return page(request, "web/shop/product.html", {"sku": sku, "price": price.resolved, "avail": avail,
+                                                   "reviews": reviews})

@@ -3,7 +3,8 @@
 The page shows the status in Chinese, each shipment (a ready pickup's code and its signed QR as
 an inline SVG, the store and the hold deadline; a same-city delivery's courier progress from the
 same tracking read the API serves) and the order's history. htmx polls the fragment every 5 s
-until the order is closed.
+until the order is closed. A completed order's lines each get a review (评价) form, or the review written
+(``o2o.web.shop.reviews``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from o2o.web.auth import member_required
 from o2o.web.shop.labels import COURIER_EVENT, MODE, ORDER_STATUS, SHIPMENT_STATUS, zh
 from o2o.web.shop.pages import page
 from o2o.web.shop.payment import own_order
+from o2o.web.shop.reviews import review_lines
 
 POLL_S = 5
 
@@ -67,7 +69,9 @@ def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
     for e in history:
         e["to_label"] = ORDER_STATUS.get(e["to_status"]) or SHIPMENT_STATUS.get(e["to_status"], e["to_status"])
         e["reason"] = zh(e["reason"])
-    return page(request, "web/shop/order.html", {**_status_context(order), "history": history})
+    reviews = review_lines(order, order.member_id) if order.member_id else []
+    return page(request, "web/shop/order.html", {**_status_context(order), "history": history,
+                                                 "review_lines": reviews})
 
 
 @member_required

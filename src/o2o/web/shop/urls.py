@@ -3,6 +3,8 @@
 from django.urls import path
 
 from o2o.web.shop import account, cart, catalog, checkout, coupons, location, member, orders, payment
+from o2o.web.shop.member_code import member_code
+from o2o.web.shop.reviews import review_post
 
 urlpatterns = [
     path("", catalog.home, name="home"),
@@ -23,6 +25,8 @@ urlpatterns = [
     path("orders/<int:order_id>/pay/sandbox/<str:out_trade_no>", payment.sandbox_pay, name="sandbox_pay"),
     path("orders/<int:order_id>/return", member.return_request, name="return"),
     path("me", member.me, name="me"),
+    path("me/code", member_code, name="member_code"),
     path("coupons", coupons.coupons, name="coupons"),
     path("coupons/claim", coupons.claim, name="coupon_claim"),
+    path("orders/<int:order_id>/review", review_post, name="review"),
 ]
