@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
@@ -31,8 +31,9 @@ class MemberCodeOut(Schema):
 
 @router.get("/me/code", response=with_errors({200: MemberCodeOut}, 409),
             summary="My member code (会员码) to show at the counter: a fresh code and its QR")
-def my_code(request: HttpRequest):
+def my_code(request: HttpRequest, response: HttpResponse):
     row = codes.code_issue(member_id=member_of(request).pk)
+    response["Cache-Control"] = "no-store"  # a live credential: never kept by a browser or a proxy
     return {"code": row.code, "code_display": codes.format_code(row.code),
             "issued_at": timezone.localtime(row.issued_at), "expires_at": timezone.localtime(row.expires_at),
             "ttl_s": codes.code_ttl_s(), "qr_svg": codes.qr_svg(row.code)}

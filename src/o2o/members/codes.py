@@ -1,7 +1,9 @@
 """Member codes (会员码): issue a fresh code to a member, find the member behind a live code.
 
 * :func:`code_issue` — a new random code for an active member, valid ``O2O["MEMBER_CODE_TTL_S"]``
-  seconds (default 120). Older codes stay valid until they expire; a bounded batch of expired rows
+  seconds (default 120). Only the newest code of a member is live: issuing one deletes the member's
+  older codes in the same transaction, so a photographed or screenshotted code dies as soon as the
+  member's page renews it (every 60 s on the storefront); a bounded batch of expired rows
   is deleted on the way (a cheap purge, no cron needed). A merged member gets 409 ``member_merged``,
   a deleted (注销) one 409 ``member_deleted``, another inactive one 403 ``member_inactive``.
 * :func:`code_member` — the active member whose unexpired code this is; 422 ``invalid_member_code``
@@ -112,6 +114,7 @@ def code_issue(*, member_id: int, now: datetime | None = None, attempts: int = 5
     for _ in range(attempts):
         try:
             with transaction.atomic():
+                MemberCode.objects.filter(member=member).delete()  # one live code per member
                 return MemberCode.objects.create(code=new_code(), member=member, issued_at=now, expires_at=expires)
         except IntegrityError:  # 1 in 10^15 per live code: another member's code; draw again
             continue

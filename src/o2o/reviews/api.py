@@ -31,7 +31,7 @@ _BIGINT = 2**63 - 1
 
 class ReviewIn(Schema):
     order_line_id: int = Field(ge=1, le=_BIGINT, description="the line of one of the member's own orders")
-    rating: int = Field(ge=1, le=5, description="stars, 1..5")
+    rating: int = Field(ge=1, le=5, strict=True, description="stars, 1..5 (an integer: true is not 1)")
     text: str = Field("", max_length=2000, description="at most 500 characters once stripped; may be empty")
 
 
@@ -57,7 +57,7 @@ class PublicReviewOut(Schema):
     rating: int
     text: str
     created_at: datetime
-    reviewer: str = Field(description="masked: 张** or 会员****5678, never a phone number")
+    reviewer: str = Field(description="masked: 张** (first character of the name) or 匿名会员; never a phone or its digits")
 
 
 class ReviewPageOut(Schema):
@@ -89,7 +89,7 @@ def my_reviews(request: HttpRequest, limit: int = Query(50, ge=1, le=200), offse
 @router.get("", response=with_errors({200: ReviewPageOut}), auth=None,
             summary="A SKU's visible reviews, newest first, with their count and average (public)")
 def sku_reviews(request: HttpRequest, sku_id: int = Query(..., ge=1, le=_BIGINT),
-                limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0, le=10**6)):
+                limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0, le=1000)):
     return selectors.public_page(sku_id, limit=limit, offset=offset)
 
 

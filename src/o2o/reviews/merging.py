@@ -29,3 +29,8 @@ def undo_reviews(sender: type, survivor: Member, merged: Member, moved: dict[str
     ids = moved.get("reviews") or []
     if ids:
         Review.objects.filter(pk__in=ids, member=survivor).update(member=merged)
+    # A review stays with the order line it is about: one the survivor wrote after the merge on an order
+    # that goes back goes back with it.
+    orders = moved.get("orders") or []
+    if orders:
+        Review.objects.filter(order_id__in=orders, member=survivor).update(member=merged)

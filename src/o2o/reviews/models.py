@@ -37,7 +37,9 @@ class Review(models.Model):
             models.CheckConstraint(condition=Q(points_earned__gte=0), name="review_points_not_negative"),
         ]
         indexes = [
-            models.Index(fields=["sku", "-created_at"], name="review_sku_recent"),
+            # The public list and the average read only visible reviews of one SKU, newest first.
+            models.Index(fields=["sku", "-created_at", "-id"], condition=Q(hidden=False), include=["rating"],
+                         name="review_sku_visible"),
             models.Index(fields=["member", "-created_at"], name="review_member_recent"),
         ]
 

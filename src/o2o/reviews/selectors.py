@@ -15,16 +15,17 @@ from o2o.reviews.models import Review
 __all__ = ["by_line", "masked_name", "mine", "public_page", "review_dict", "summary"]
 
 _DIGITS = re.compile(r"\d{5,}")
+ANONYMOUS = "匿名会员"
 
 
 def masked_name(display_name: str, phone_masked: str) -> str:
-    """"张**" from a name (its first character only); "会员****5678" from the masked phone; never a phone.
-    A name that looks like a number (5+ digits) is not shown at all."""
+    """"张**" from a name (its first character only), else "匿名会员": never a phone, not even its last digits
+    (tied to a product and a date they would narrow a person down). A name that looks like a number (5+
+    digits) is not shown at all."""
     name = (display_name or "").strip()
     if name and not _DIGITS.search(name) and name != ANONYMISED:
         return name[0] + "**"
-    tail = re.sub(r"\D", "", phone_masked or "")[-4:]
-    return f"会员****{tail}" if len(tail) == 4 else "会员****"
+    return ANONYMOUS
 
 
 def review_dict(r: Review, *, public: bool) -> dict[str, Any]:

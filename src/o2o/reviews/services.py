@@ -22,6 +22,7 @@ from o2o.accounts.models import Member
 from o2o.common.errors import Conflict, InvalidInput, NotFound
 from o2o.core.loyalty import Action
 from o2o.members.actions import points_for_action
+from o2o.orders.locks import lock_order
 from o2o.orders.models import OrderLine, OrderStatus
 from o2o.reviews.models import REASON_MAX, TEXT_MAX, Review
 
@@ -55,8 +56,14 @@ def review_create(*, member: Member, order_line_id: int, rating: int, text: str 
     rating, text = clean_rating(rating), clean_text(text)
     now = now or timezone.now()
     with transaction.atomic():
-        line = (OrderLine.objects.select_related("order").filter(pk=order_line_id, order__member_id=member.pk)
-                .first())
+        owner = OrderLine.objects.filter(pk=order_line_id, order__member_id=member.pk).values_list(
+            "order_id", flat=True).first()
+        # The order row is locked first (as refunds and returns lock it: ``orders.locks.lock_order``), so a
+        # refund finishing at the same moment is seen, not raced.
+        if owner is not None:
+            lock_order(owner)
+        line = None if owner is None else OrderLine.objects.select_related("order").filter(
+            pk=order_line_id, order__member_id=member.pk).first()
         if line is None:  # someone else's line looks exactly like no line
             raise NotFound("订单商品不存在 Unknown order line", code="unknown_order_line",
                            details={"order_line_id": order_line_id})

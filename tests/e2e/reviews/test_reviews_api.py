@@ -52,7 +52,8 @@ def test_someone_elses_line_is_404_and_not_completed_409(client):
 
 @pytest.mark.parametrize("body", [{"rating": 5}, {"order_line_id": 1, "rating": 0},
                                   {"order_line_id": 1, "rating": 6}, {"order_line_id": 1, "rating": "five"},
-                                  {"order_line_id": 1, "rating": 3, "text": 12}, "not json"])
+                                  {"order_line_id": 1, "rating": 3, "text": 12}, {"order_line_id": 1, "rating": True},
+                                  {"order_line_id": 1, "rating": 4.0}, "not json"])
 def test_bad_input_is_422_in_the_error_shape(client, body):
     _, token = member()
     assert_error(post(client, URL, body, token), 422 if body != "not json" else 400)

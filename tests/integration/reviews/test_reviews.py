@@ -112,7 +112,7 @@ def test_text_is_stripped_and_length_checked():
 
 def test_public_list_masks_names_hides_hidden_and_averages_visible_only():
     s = sku()
-    names = [("张三丰", "", "张**"), ("", "138****5678", "会员****5678"), ("13812345678", "138****5678", "会员****5678")]
+    names = [("张三丰", "", "张**"), ("", "138****5678", "匿名会员"), ("13812345678", "138****5678", "匿名会员")]
     reviews = []
     for i, (name, masked, _) in enumerate(names):
         m = Member.objects.create(display_name=name, phone_masked=masked)
@@ -177,3 +177,18 @@ def test_a_merge_moves_the_reviews_and_the_undo_moves_them_back():
     assert Review.objects.get(pk=r.pk).member_id == survivor.pk and merge.moved["reviews"] == [r.pk]
     member_merge_undo(merge_id=merge.pk, user=user, now=T0 + timedelta(minutes=1))
     assert Review.objects.get(pk=r.pk).member_id == merged.pk
+
+
+def test_a_review_the_survivor_wrote_on_a_merged_order_goes_back_with_the_order():
+    survivor, _ = member("甲")
+    merged, _ = member("乙")
+    _, (line, other) = order_with_lines(merged, sku(), sku())
+    user, _ = staff("hq_admin")
+    merge = member_merge(survivor_id=survivor.pk, merged_id=merged.pk, now=T0)
+    after = review_create(member=survivor, order_line_id=line.pk, rating=4, now=T0 + timedelta(seconds=30))
+    _, (own,) = order_with_lines(survivor, sku())
+    mine = review_create(member=survivor, order_line_id=own.pk, rating=5, now=T0 + timedelta(seconds=40))
+    member_merge_undo(merge_id=merge.pk, user=user, now=T0 + timedelta(minutes=1))
+    assert Review.objects.get(pk=after.pk).member_id == merged.pk  # it is about the merged member's purchase
+    assert Review.objects.get(pk=mine.pk).member_id == survivor.pk
+    assert not Review.objects.filter(order_line=other).exists()
