@@ -1,7 +1,8 @@
 """Server-side carts. An anonymous visitor's cart is found by its token (``X-Cart-Token``, only
 its SHA-256 is stored); a member has at most one open cart (a partial UNIQUE index). Signing
 in merges the visitor's cart into the member's: quantities of the same SKU add up (capped at
-999), and the visitor's cart is closed as ``merged``.
+999), and the visitor's cart is closed as ``merged``. A member's cart gaining a SKU (or units of one) sends
+``signals.cart_line_added`` (behaviour events, ``o2o.profiles``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from o2o.accounts.models import Member
 from o2o.catalog.models import Channel, Sku
 from o2o.common.errors import Forbidden, InvalidInput, NotFound
 from o2o.orders.models import Cart, CartLine, CartStatus
+from o2o.orders.signals import cart_line_added
 from o2o.stores.models import Location
 
 MAX_QTY = 999
@@ -64,13 +66,20 @@ def _open(cart: Cart) -> None:
                            details={"cart_id": cart.pk, "status": cart.status})
 
 
+def _added(cart: Cart, sku_id: int, now: datetime) -> None:
+    """Tell the apps above (``signals.cart_line_added``) that a member's cart gained ``sku_id``."""
+    if cart.member_id is not None:
+        cart_line_added.send(sender=Cart, member_id=cart.member_id, sku_id=sku_id, channel=cart.channel, at=now)
+
+
 def cart_set_line(cart: Cart, *, sku_id: int, qty: int, now: datetime | None = None) -> Cart:
-    """Set a SKU's quantity (0 removes the line)."""
+    """Set a SKU's quantity (0 removes the line). A new line of a member's cart is announced (``_added``)."""
     _open(cart)
     if not 0 <= qty <= MAX_QTY:
         raise InvalidInput(f"数量应为 0-{MAX_QTY} Quantity must be 0..{MAX_QTY}", code="invalid_quantity",
                            details={"sku_id": sku_id, "qty": qty})
     now = now or timezone.now()
+    created = False
     with transaction.atomic():
         if qty == 0:
             CartLine.objects.filter(cart=cart, sku_id=sku_id).delete()
@@ -82,7 +91,10 @@ def cart_set_line(cart: Cart, *, sku_id: int, qty: int, now: datetime | None = N
                 if CartLine.objects.filter(cart=cart).count() >= MAX_LINES:
                     raise InvalidInput("购物车已满 The cart is full", code="too_many_lines", details={"max": MAX_LINES})
                 CartLine.objects.create(cart=cart, sku_id=sku_id, qty=qty, added_at=now)
+                created = True
         Cart.objects.filter(pk=cart.pk).update(updated_at=now)
+    if created:
+        _added(cart, sku_id, now)
     return cart
 
 
@@ -91,7 +103,11 @@ def cart_add(cart: Cart, *, sku_id: int, qty: int = 1) -> Cart:
         raise InvalidInput(f"数量应为 1-{MAX_QTY} Quantity must be 1..{MAX_QTY}", code="invalid_quantity",
                            details={"sku_id": sku_id, "qty": qty})
     current = CartLine.objects.filter(cart=cart, sku_id=sku_id).values_list("qty", flat=True).first() or 0
-    return cart_set_line(cart, sku_id=sku_id, qty=min(MAX_QTY, current + qty))
+    now = timezone.now()
+    cart_set_line(cart, sku_id=sku_id, qty=min(MAX_QTY, current + qty), now=now)
+    if current:  # units added to an existing line (a new line was announced by cart_set_line)
+        _added(cart, sku_id, now)
+    return cart
 
 
 def cart_set_location(cart: Cart, *, location_id: int | None) -> Cart:

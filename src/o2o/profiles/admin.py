@@ -1,7 +1,7 @@
 from django.contrib import admin
 from unfold.admin import ModelAdmin
 
-from o2o.profiles.models import MemberTag, Segment
+from o2o.profiles.models import BehaviourEvent, MemberTag, Segment
 
 
 @admin.register(MemberTag)
@@ -16,3 +16,11 @@ class MemberTagAdmin(ModelAdmin):
 class SegmentAdmin(ModelAdmin):
     list_display = ("name", "created_by", "created_at")
     readonly_fields = ("created_by", "created_at")
+
+
+@admin.register(BehaviourEvent)
+class BehaviourEventAdmin(ModelAdmin):
+    list_display = ("member", "kind", "sku_id", "channel", "day", "at")
+    list_filter = ("kind", "channel")
+    search_fields = ("member__id",)
+    readonly_fields = ("member", "kind", "sku", "channel", "day", "at")

@@ -7,4 +7,5 @@ class ProfilesConfig(AppConfig):
     verbose_name = "用户画像 Profiles"
 
     def ready(self) -> None:
-        from o2o.profiles import privacy  # noqa: F401 - connects the PIPL export/deletion receivers
+        # connects the receivers: PIPL export/deletion, OneID merge, the cart's cart_line_added (behaviour events)
+        from o2o.profiles import events, merging, privacy  # noqa: F401

@@ -53,3 +53,7 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Behaviour events (views, cart adds, searches) live in their own module; imported here so Django finds the model.
+from o2o.profiles.models_events import BehaviourEvent, EventKind  # noqa: E402,F401

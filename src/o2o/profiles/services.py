@@ -1,6 +1,7 @@
 """Profile services: compute and store every member's tags; save segments.
 
-``tags_compute`` reads all purchase histories and behaviour (``profiles.history``), runs the core engine
+``tags_compute`` reads all purchase histories, behaviour events (views, cart adds, searches, sign-ins of the
+last 30 days) and behaviour counts (``profiles.history``), runs the core engine
 once over the whole population (RFM quintiles and the CLV fit need everyone) and upserts one
 ``MemberTag`` per member and tag (``UNIQUE (member, name)``), a batch of members per
 transaction, so a reader sees each member's tags all old or all new.
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from o2o.common.errors import Conflict, InvalidInput
 from o2o.core.profile import ProfileConfig, RuleError, compute_tags, parse_rule
-from o2o.profiles.history import member_behaviour, member_histories
+from o2o.profiles.history import member_behaviour, member_events, member_histories
 from o2o.profiles.models import MemberTag, Segment
 
 __all__ = ["segment_create", "tags_compute"]
@@ -34,9 +35,10 @@ def tags_compute(*, as_of: datetime | None = None, member_ids: Iterable[int] | N
         raise InvalidInput("as_of 必须带时区 as_of must be aware", code="invalid_as_of")
     started = time.perf_counter()
     purchases = member_histories(member_ids)
+    events = member_events(purchases.members, as_of)
     behaviour = member_behaviour(purchases.members, as_of)
     loaded = time.perf_counter()
-    table = compute_tags(purchases, timezone.localtime(as_of), config, behaviour=behaviour)
+    table = compute_tags(purchases, timezone.localtime(as_of), config, events=events, behaviour=behaviour)
     computed = time.perf_counter()
     now = timezone.now()
     fields = ["value", "version", "explanation", "visible", "as_of", "computed_at"]
@@ -52,7 +54,7 @@ def tags_compute(*, as_of: datetime | None = None, member_ids: Iterable[int] | N
         written += len(rows)
     bg, gg = table.clv_models
     return {
-        "members": len(members), "tags": written, "lines": len(purchases.member),
+        "members": len(members), "tags": written, "lines": len(purchases.member), "events": len(events.member),
         "load_s": round(loaded - started, 3), "compute_s": round(computed - loaded, 3),
         "write_s": round(time.perf_counter() - computed, 3), "bgnbd": table.glob["bgnbd"],
         "gamma_gamma": table.glob["gamma_gamma"], "as_of": as_of.isoformat(),

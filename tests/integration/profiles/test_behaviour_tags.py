@@ -37,16 +37,17 @@ def test_a_member_who_signed_in_and_reviewed_gets_the_engagement_tags():
     quiet, _ = member("安静")
     services.tags_compute(as_of=AS_OF)
     t = _tags(fan)
-    assert t["signin_days_30d"].value == 8 and t["signin_days_90d"].value == 10
+    assert t["sign_in_days_30d"].value == 8 and t["signin_days_90d"].value == 10  # 30 days: the events' column
     assert t["engaged_signin"].value is True
     assert t["reviews_written"].value == 2 and t["reviews_90d"].value == 1 and t["review_avg_rating"].value == 4.5
     assert t["channels_seen"].value == 2 and t["omnichannel_seen"].value is True
     assert t["identities_linked"].value == 2 and t["days_since_seen"].value == 1.0
     assert t["engagement_level"].value == "high"  # 2 (sign-ins) + 1 (a review in 90 days) + 1 (seen yesterday)
-    assert "8 days with a sign-in" in t["signin_days_30d"].explanation and t["signin_days_30d"].visible
+    assert "8 days (China calendar) with a 'sign_in'" in t["sign_in_days_30d"].explanation
+    assert t["sign_in_days_30d"].visible and "signin_days_30d" not in t
     assert t["engagement_level"].version >= 1 and not t["engagement_level"].visible
     q = _tags(quiet)
-    assert q["signin_days_30d"].value == 0 and q["reviews_written"].value == 0
+    assert q["sign_in_days_30d"].value == 0 and q["reviews_written"].value == 0
     assert q["engagement_level"].value == "none" and q["review_avg_rating"].value is None
 
 
@@ -57,4 +58,4 @@ def test_behaviour_is_read_in_a_few_queries(django_assert_max_num_queries):
         actions.sign_in(member_id=m.pk, now=AS_OF - timedelta(days=1))
     with django_assert_max_num_queries(4):
         beh = member_behaviour([m.pk for m in members], AS_OF)
-    assert list(beh.aligned(tuple(m.pk for m in members))["signin_days_30d"]) == [2] * 5
+    assert list(beh.aligned(tuple(m.pk for m in members))["signin_days_90d"]) == [2] * 5

@@ -3,8 +3,10 @@
 A :class:`Behaviour` holds one row per member (the caller's keys, like :class:`~.history.Purchases`),
 counted by the caller up to ``as_of`` (the database side: a few aggregate queries, ``o2o.profiles.history``):
 
-* ``signin_days_30d`` / ``signin_days_90d``: distinct days with a sign-in (签到) in the 30 / 90 days before
-  ``as_of`` (each sign-in is once per China day, so a count of sign-ins);
+* ``signin_days_90d``: distinct days with a sign-in (签到) in the 90 days before ``as_of`` (each sign-in is once
+  per China day, so a count of sign-ins). The 30-day count is not here: it is the events' ``sign_in_days_30d``
+  (:class:`~.history.Events` ``sign_in`` rows, the engine's ``_events``), passed in as ``signin_30d``, so the
+  tags ``sign_in_days_30d``, ``engaged_signin`` and the engagement level read one column;
 * ``reviews_written``: reviews (评价) written on or before ``as_of``; ``reviews_90d``: of them, in the last 90
   days; ``review_rating_sum``: the sum of their ratings (the average is the sum / reviews_written);
 * ``channels_seen``: distinct channels the member was seen on; ``online_channels_seen``: of them, not the
@@ -12,8 +14,8 @@ counted by the caller up to ``as_of`` (the database side: a few aggregate querie
   channel (-1: never);
 * ``identities_linked``: identities (phone, openid, card...) linked to the member (OneID).
 
-A member without a row gets zeros (and ``last_seen_at`` -1). :func:`behaviour_columns` turns it into the
-engine's tag columns, with the engagement rule (:func:`engagement`):
+A member without a row gets zeros (and ``last_seen_at`` -1). :func:`behaviour_columns` turns it (and the
+events' 30-day sign-in days) into the engine's tag columns, with the engagement rule (:func:`engagement`):
 
 score = sign-in points (2: at least ``engaged_signin_days`` days in 30, 1: any in 30) + review points
 (2: at least ``engaged_reviews_90d`` reviews in 90 days, 1: any) + 1 when seen on any channel in the last
@@ -33,7 +35,7 @@ __all__ = ["BEHAVIOUR_FIELDS", "Behaviour", "behaviour_columns", "engagement"]
 
 DAY = 86400.0
 BEHAVIOUR_FIELDS: tuple[str, ...] = (
-    "signin_days_30d", "signin_days_90d", "reviews_written", "reviews_90d", "review_rating_sum",
+    "signin_days_90d", "reviews_written", "reviews_90d", "review_rating_sum",
     "channels_seen", "online_channels_seen", "pos_seen", "last_seen_at", "identities_linked",
 )
 _DEFAULT = {name: 0 for name in BEHAVIOUR_FIELDS} | {"last_seen_at": -1}
@@ -63,14 +65,13 @@ class Behaviour:
             if name != "last_seen_at" and n and np.any(col < 0):
                 raise ValueError(f"计数不能为负 {name} must not be negative")
         c = self.cols
-        if n and (np.any(c["signin_days_30d"] > c["signin_days_90d"])
-                  or np.any(c["reviews_90d"] > c["reviews_written"])
+        if n and (np.any(c["reviews_90d"] > c["reviews_written"])
                   or np.any(c["review_rating_sum"] < c["reviews_written"])
                   or np.any(c["review_rating_sum"] > 5 * c["reviews_written"])
                   or np.any(c["online_channels_seen"] + c["pos_seen"] > c["channels_seen"])
                   or np.any(c["pos_seen"] > 1) or np.any(c["last_seen_at"] > self.as_of)):
-            raise ValueError("行为数据不一致 Behaviour counts contradict each other (30d <= 90d, ratings 1..5, "
-                             "online + pos <= channels, last seen not after as_of)")
+            raise ValueError("行为数据不一致 Behaviour counts contradict each other (reviews 90d <= written, "
+                             "ratings 1..5, online + pos <= channels, last seen not after as_of)")
 
     @classmethod
     def from_rows(cls, as_of: datetime, rows: Mapping[Hashable, Mapping[str, int]]) -> Behaviour:
@@ -114,9 +115,10 @@ def engagement(signin_30d: np.ndarray, reviews_90d: np.ndarray, days_since_seen:
 
 
 def behaviour_columns(beh: Behaviour | None, members: tuple[Hashable, ...], asof: int, cols: dict, glob: dict,
-                      *, engaged_signin_days: int, engaged_reviews_90d: int, recent_days: float,
-                      window_days: float) -> None:
-    """Add the behaviour tags' columns (and what their explanations read) to ``cols`` / ``glob``."""
+                      *, signin_30d: np.ndarray, events_given: bool, engaged_signin_days: int,
+                      engaged_reviews_90d: int, recent_days: float, window_days: float) -> None:
+    """Add the behaviour tags' columns (and what their explanations read) to ``cols`` / ``glob``.
+    ``signin_30d``: the events' sign-in days in the last 30 days (zeros when ``events_given`` is false)."""
     n = len(members)
     glob["behaviour_given"] = beh is not None
     glob.update(engaged_signin_days=engaged_signin_days, engaged_reviews_90d=engaged_reviews_90d,
@@ -125,8 +127,9 @@ def behaviour_columns(beh: Behaviour | None, members: tuple[Hashable, ...], asof
         raise ValueError("行为数据的截止时间与 as_of 不同 Behaviour was counted to another as_of")
     c = beh.aligned(members) if beh is not None else {k: np.full(n, v, dtype=np.int64) for k, v in _DEFAULT.items()}
     cols["behaviour_given"] = np.full(n, beh is not None)
-    for name in ("signin_days_30d", "signin_days_90d", "reviews_written", "reviews_90d", "channels_seen",
-                 "identities_linked", "online_channels_seen", "pos_seen"):
+    cols["engagement_given"] = np.full(n, beh is not None and events_given)
+    for name in ("signin_days_90d", "reviews_written", "reviews_90d", "channels_seen", "identities_linked",
+                 "online_channels_seen", "pos_seen"):
         cols[name] = c[name]
     written = c["reviews_written"]
     cols["has_reviews"] = written > 0
@@ -135,11 +138,13 @@ def behaviour_columns(beh: Behaviour | None, members: tuple[Hashable, ...], asof
     cols["has_seen"] = seen_at >= 0
     since = np.where(seen_at >= 0, np.maximum(asof - seen_at, 0) / DAY, np.nan)
     cols["days_since_seen"] = np.nan_to_num(since, nan=0.0)
-    cols["engaged_signin"] = c["signin_days_30d"] >= engaged_signin_days
+    signin_30d = np.asarray(signin_30d, dtype=np.int64)
+    cols["engaged_signin"] = signin_30d >= engaged_signin_days
     cols["omnichannel_seen"] = (c["online_channels_seen"] > 0) & (c["pos_seen"] > 0)
-    active = (c["signin_days_90d"] > 0) | (c["reviews_90d"] > 0) | (np.nan_to_num(since, nan=np.inf) <= window_days)
+    active = ((signin_30d > 0) | (c["signin_days_90d"] > 0) | (c["reviews_90d"] > 0)
+              | (np.nan_to_num(since, nan=np.inf) <= window_days))
     level, score, s_pts, r_pts, seen = engagement(
-        c["signin_days_30d"], c["reviews_90d"], since, active, engaged_signin_days=engaged_signin_days,
+        signin_30d, c["reviews_90d"], since, active, engaged_signin_days=engaged_signin_days,
         engaged_reviews_90d=engaged_reviews_90d, recent_days=recent_days)
     cols["engagement_level"] = level
     cols["engagement_score"], cols["engagement_signin_pts"] = score, s_pts

@@ -4,8 +4,11 @@
 engine never reads a clock), builds orders from lines, computes every measure for all
 members at once (numpy), then the population rules (RFM quintiles, CLV fit, lifecycle) and
 returns the table; :meth:`TagTable.tags_of` gives one member's tags with their explanations.
-``behaviour`` (optional, :class:`~.behaviour.Behaviour`: sign-ins, reviews, channels, identities counted up to
-``as_of``) adds the engagement tags; without it they are None, explained as "no behaviour data given".
+``events`` (optional, :class:`~.history.Events`: views, cart adds, searches, sign-ins) gives the clickstream
+tags (``views_30d``, ``sign_in_days_30d``...); ``behaviour`` (optional, :class:`~.behaviour.Behaviour`: 90-day
+sign-ins, reviews, channels, identities counted up to ``as_of``) the engagement tags, whose sign-in part reads
+the events' ``sign_in_days_30d`` (one column, not two). Without them those tags are None, explained as
+"no behaviour events / data were given".
 """
 
 from __future__ import annotations
@@ -56,8 +59,9 @@ def compute_tags(purchases: Purchases, as_of: datetime, config: ProfileConfig | 
     _clv(p, cols, glob, cfg, asof, offset, clv_models)
     _tier(cols, glob, cfg)
     _registration(p, cols, asof)
-    _events(events, n, asof, cols, glob)
-    behaviour_columns(behaviour, p.members, asof, cols, glob, engaged_signin_days=cfg.engaged_signin_days,
+    _events(events, n, asof, offset, cols, glob)
+    behaviour_columns(behaviour, p.members, asof, cols, glob, signin_30d=cols["sign_in_days_30d"],
+                      events_given=events is not None, engaged_signin_days=cfg.engaged_signin_days,
                       engaged_reviews_90d=cfg.engaged_reviews_90d, recent_days=cfg.engagement_recent_days,
                       window_days=cfg.engagement_window_days)
     return TagTable(members=p.members, cols=cols, glob=glob, offset_s=offset)
@@ -192,28 +196,34 @@ def _registration(p: Purchases, cols: dict, asof: int) -> None:
     cols["days_to_first_purchase"] = np.where(known & cols["has"], (cols["first_purchase_at"] - reg) / DAY, 0.0)
 
 
-def _events(ev: Events | None, n: int, asof: int, cols: dict, glob: dict) -> None:
+def _events(ev: Events | None, n: int, asof: int, offset: int, cols: dict, glob: dict) -> None:
+    """The clickstream tags from ``ev`` (events after ``as_of`` ignored). A sign-in day is a local (``as_of``'s
+    offset: China) calendar day, like the sign-in itself (once per China day)."""
     glob["events_given"] = ev is not None
     if ev is None:
-        for name in ("events_30d", "views_30d", "cart_adds_30d", "sign_in_days_30d"):
+        for name in ("events_30d", "views_30d", "cart_adds_30d", "searches_30d", "sign_in_days_30d"):
             cols[name] = np.zeros(n, dtype=np.int64)
         cols["last_seen_days"] = np.zeros(n)
         cols["view_to_order_30d"] = np.zeros(n)
+        cols["orders_30d_n"] = cols["orders_30d"]
         cols["has_events"] = np.zeros(n, dtype=bool)
         return
+    if len(ev.member) and ev.member.max() >= n:
+        raise ValueError("事件的会员下标越界 event member index outside the purchases' members")
     keep = ev.at <= asof
     member, at, kind = ev.member[keep], ev.at[keep], ev.kind[keep]
     recent = at > asof - 30 * DAY
     cols["events_30d"] = np.bincount(member[recent], minlength=n)
-    for name, k in (("views_30d", "view"), ("cart_adds_30d", "cart_add")):
+    for name, k in (("views_30d", "view"), ("cart_adds_30d", "cart_add"), ("searches_30d", "search")):
         sel = recent & (kind == ev.code(k))
         cols[name] = np.bincount(member[sel], minlength=n)
     sel = recent & (kind == ev.code("sign_in"))
-    days = np.unique(member[sel].astype(np.int64) * 1_000_000 + at[sel] // 86400)
+    days = np.unique(member[sel].astype(np.int64) * 1_000_000 + (at[sel] + offset) // 86400)
     cols["sign_in_days_30d"] = np.bincount(days // 1_000_000, minlength=n)
     last = np.full(n, -1, dtype=np.int64)
     np.maximum.at(last, member, at)
     cols["has_events"] = last >= 0
     cols["last_seen_days"] = np.where(last >= 0, (asof - last) / DAY, 0.0)
     views = cols["views_30d"].astype(float)
+    cols["orders_30d_n"] = cols["orders_30d"]  # the plain count (the orders_30d tag is None without a purchase)
     cols["view_to_order_30d"] = np.where(views > 0, cols["orders_30d"] / np.maximum(views, 1), 0.0)

@@ -26,7 +26,7 @@ from datetime import datetime
 
 import numpy as np
 
-__all__ = ["MODES", "OFFLINE_CHANNELS", "Events", "HistoryBuilder", "Purchases"]
+__all__ = ["EVENT_KINDS", "MODES", "OFFLINE_CHANNELS", "Events", "HistoryBuilder", "Purchases"]
 
 MODES: tuple[str, ...] = ("pickup", "same_city", "express", "counter")
 """Fulfilment modes, as in ``o2o.core.orders.ShipmentMode``."""
@@ -84,14 +84,28 @@ class Purchases:
                          registered_at=self.registered_at, **cols)
 
 
+EVENT_KINDS: tuple[str, ...] = ("view", "cart_add", "search", "sign_in")
+"""The kinds the tags read: a product page ``view``, a ``cart_add``, a ``search``, a daily ``sign_in`` (签到)."""
+
+
 @dataclass(frozen=True)
 class Events:
-    """Behaviour events (page views, cart adds, sign-ins, searches): member index, epoch seconds, kind."""
+    """Behaviour events (page views, cart adds, sign-ins, searches): member index, epoch seconds, kind.
+
+    ``member`` indexes the members of the :class:`Purchases` given with them; ``kind`` indexes ``kinds``
+    (any names; the tags read those of :data:`EVENT_KINDS`)."""
 
     member: np.ndarray
     at: np.ndarray
     kind: np.ndarray
     kinds: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        n = len(self.member)
+        if len(self.at) != n or len(self.kind) != n:
+            raise ValueError(f"列长度不一致 Events need as many times and kinds as members ({n})")
+        if n and (self.member.min() < 0 or self.kind.min() < 0 or self.kind.max() >= len(self.kinds)):
+            raise ValueError("事件下标无效 Event member or kind index out of range")
 
     def code(self, name: str) -> int:
         return self.kinds.index(name) if name in self.kinds else -2

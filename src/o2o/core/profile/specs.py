@@ -44,6 +44,7 @@ NEEDS = {
     "has_reviews": "no review written on or before {as_of}",
     "has_seen": "never seen on a channel (no channel sighting recorded)",
     "has_events": "no behaviour event on or before {as_of}",
+    "engagement_given": "needs both behaviour events (sign-ins) and behaviour data (reviews, channel sightings)",
     "all": "",
 }
 
@@ -207,28 +208,36 @@ _S = [
             needs="registered_known", digits=1),
     TagSpec("days_to_first_purchase", "注册到首购天数", "float", "first order minus registration",
             "member", needs="registered_and_has", visible=False, digits=1),
-    TagSpec("events_30d", "近30天行为数", "int", "behaviour events in the 30 days before {as_of}", "behaviour",
+    TagSpec("events_30d", "近30天行为数", "int",
+            "{events_30d} behaviour events (views {views_30d}, cart adds {cart_adds_30d}, searches {searches_30d}, "
+            "sign-in days {sign_in_days_30d}) in the 30 days before {as_of}", "behaviour", needs="events_given",
+            visible=False),
+    TagSpec("views_30d", "近30天浏览数", "int",
+            "{views_30d} product-page 'view' events in the 30 days before {as_of}", "behaviour",
             needs="events_given", visible=False),
-    TagSpec("views_30d", "近30天浏览数", "int", "'view' events in the last 30 days", "behaviour",
-            needs="events_given", visible=False),
-    TagSpec("cart_adds_30d", "近30天加购数", "int", "'cart_add' events in the last 30 days", "behaviour",
-            needs="events_given", visible=False),
-    TagSpec("sign_in_days_30d", "近30天签到天数", "int", "distinct days with a 'sign_in' event, last 30 days",
-            "behaviour", needs="events_given"),
-    TagSpec("last_seen_days", "距上次活跃天数", "float", "{as_of} minus the latest behaviour event", "behaviour",
+    TagSpec("cart_adds_30d", "近30天加购数", "int",
+            "{cart_adds_30d} 'cart_add' events in the 30 days before {as_of}", "behaviour", needs="events_given",
+            visible=False),
+    TagSpec("searches_30d", "近30天搜索数", "int",
+            "{searches_30d} 'search' events in the 30 days before {as_of}", "behaviour", needs="events_given",
+            visible=False),
+    TagSpec("sign_in_days_30d", "近30天签到天数", "int",
+            "{sign_in_days_30d} days (China calendar) with a 'sign_in' (签到) event in the 30 days before {as_of}",
+            "behaviour", needs="events_given", version=2),
+    TagSpec("last_seen_days", "距上次活跃天数", "float",
+            "{as_of} minus the latest behaviour event (view, cart add, search or sign-in)", "behaviour",
             needs="has_events", visible=False, digits=1),
-    TagSpec("view_to_order_30d", "浏览转化率", "float", "orders {orders_30d} / views {views_30d}, last 30 days",
-            "behaviour", needs="events_given", visible=False),
-    # --- engagement: sign-ins, reviews, channels, identities (the optional Behaviour input) ----------------
-    TagSpec("signin_days_30d", "近30天签到天数(积分)", "int",
-            "{signin_days_30d} days with a sign-in (签到) points lot in the 30 days before {as_of}", _E,
-            needs="behaviour_given"),
+    TagSpec("view_to_order_30d", "浏览转化率", "float",
+            "orders {orders_30d_n} / views {views_30d} in the 30 days before {as_of} (0 without a view)", "behaviour",
+            needs="events_given", visible=False, version=2),
+    # --- engagement: sign-ins, reviews, channels, identities (the optional Behaviour input; the 30-day
+    # sign-in days are the events' sign_in_days_30d above) -------------------------------------------------
     TagSpec("signin_days_90d", "近90天签到天数", "int",
             "{signin_days_90d} days with a sign-in (签到) points lot in the 90 days before {as_of}", _E,
             needs="behaviour_given"),
     TagSpec("engaged_signin", "签到活跃", "bool",
-            "{signin_days_30d} sign-in days in the last 30 (engaged from {engaged_signin_days})", _E,
-            needs="behaviour_given", visible=False),
+            "{sign_in_days_30d} sign-in days in the last 30 (sign_in_days_30d; engaged from "
+            "{engaged_signin_days})", _E, needs="events_given", visible=False, version=2),
     TagSpec("reviews_written", "评价数", "int", "{reviews_written} reviews (评价) written on or before {as_of}", _E,
             needs="behaviour_given"),
     TagSpec("reviews_90d", "近90天评价数", "int", "{reviews_90d} reviews written in the 90 days before {as_of}",
@@ -248,11 +257,12 @@ _S = [
             "{identities_linked} identities (phone, WeChat, app, member card...) linked to the member (OneID)", _E,
             needs="behaviour_given"),
     TagSpec("engagement_level", "互动活跃度", "str",
-            "score {engagement_score} = sign-in {engagement_signin_pts} (2: >= {engaged_signin_days} days of 30, "
+            "score {engagement_score} = sign-in {engagement_signin_pts} ({sign_in_days_30d} days; 2: >= "
+            "{engaged_signin_days} days of 30, "
             "1: any) + reviews {engagement_review_pts} (2: >= {engaged_reviews_90d} in 90 days, 1: any) + seen "
             "within {engagement_recent_days:.0f} days {engagement_seen_pt}; high >= 4, medium >= 2, low = 1 or any "
             "sign-in, review or visit in {engagement_window_days:.0f} days, else none", _E,
-            needs="behaviour_given", visible=False),
+            needs="engagement_given", visible=False, version=2),
 ]
 
 SPECS: tuple[TagSpec, ...] = tuple(_S)

@@ -1,4 +1,7 @@
-"""Browsing: home (categories and a few products), a category, search, a product page."""
+"""Browsing: home (categories and a few products), a category, search, a product page.
+
+A signed-in member's product view and search are behaviour events (``profiles.events.record``: one INSERT that
+ignores the day's duplicate; visitors record nothing)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from o2o.catalog.selectors import category_tree, sku_get, sku_list, sku_price
 from o2o.common.errors import ApiError
 from o2o.experiments.services import expose
 from o2o.orders.pricing import unit_prices
+from o2o.profiles import events
+from o2o.profiles.models import EventKind
 from o2o.reviews import selectors as review_selectors
 from o2o.web.auth import current_member
 from o2o.web.shop import availability
@@ -103,6 +108,9 @@ def category(request: HttpRequest, category_id: int) -> HttpResponse:
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     q = text(request.GET.get("q"), 100)
+    member = current_member(request) if q else None
+    if member is not None:
+        events.record(member.pk, EventKind.SEARCH, None, Channel.H5)
     page_obj = _page_of(request, sku_list(q=q, active=True)) if q else None
     return page(request, "web/shop/list.html", {
         "title": q, "q": q, "searching": True, "page_obj": page_obj,
@@ -118,6 +126,9 @@ def product(request: HttpRequest, sku_id: int) -> HttpResponse:
         sku = sku_get(sku_id=sku_id, active_only=True)
     except ApiError:
         raise Http404 from None
+    member = current_member(request)
+    if member is not None:
+        events.record(member.pk, EventKind.VIEW, sku.pk, Channel.H5)
     store = current_store(request)
     price = sku_price(sku=sku, location_id=store.id if store else None, channel=Channel.H5, at=timezone.now())
     avail = availability.for_product(sku.pk, current_point(request), store)
