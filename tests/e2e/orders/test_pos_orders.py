@@ -26,17 +26,31 @@ def w(monkeypatch):
     return build(monkeypatch)
 
 
-def receipt(w, no="R-0001", *, loc=None, paid=5000, method="cash", member_id=None, lines=None, at=None):  # noqa: ANN001
-    return {"location_id": (loc or w.a).pk, "receipt_no": no, "paid_fen": paid, "payment_method": method,
+def card_of(mem) -> str:  # noqa: ANN001
+    """Give the member a POS member card (their OneID identity) and return its number."""
+    from o2o.accounts.identities import identity_attach, identity_key
+
+    number = f"C{mem.pk:010d}"
+    key, index = identity_key("pos_card", number)
+    assert identity_attach(member=mem, key=key, index=index, channel="pos", now=timezone.now()) is not None
+    return number
+
+
+def receipt(w, no="R-0001", *, loc=None, paid=5000, method="cash", member_id=None, lines=None, at=None,  # noqa: ANN001
+            card=None):  # noqa: ANN001
+    body = {"location_id": (loc or w.a).pk, "receipt_no": no, "paid_fen": paid, "payment_method": method,
             "member_id": member_id, "occurred_at": (at or timezone.now() - timedelta(minutes=3)).isoformat(),
             "lines": lines or [{"sku_id": w.s1.pk, "qty": 3, "unit_price_fen": 1000},
                                {"sku_id": w.s2.pk, "qty": 1, "unit_price_fen": 2500}]}
+    if card is not None:
+        body["member_card"] = card
+    return body
 
 
 def test_receipt_becomes_a_completed_order_without_touching_stock(client, w):
     mem, token = member()
     before = (figures(w.a, w.s1), figures(w.a, w.s2))
-    r = post(client, URL, receipt(w, member_id=mem.pk), w.clerk_a)
+    r = post(client, URL, receipt(w, card=card_of(mem)), w.clerk_a)
     assert r.status_code == 201, r.content
     o = r.json()
     assert (o["status"], o["channel"], o["choice"], o["store_id"], o["member_id"]) == (
@@ -102,7 +116,9 @@ def test_who_may_record_and_what_is_refused(client, w):
     assert_error(post(client, URL, receipt(w, loc=w.w), w.admin), 422, "not_a_store")
     assert_error(post(client, URL, receipt(w, at=timezone.now() + timedelta(hours=1)), w.clerk_a), 422,
                  "invalid_time")
-    assert_error(post(client, URL, receipt(w, member_id=2**40), w.clerk_a), 404, "unknown_member")
+    assert_error(post(client, URL, receipt(w, member_id=2**40), w.admin), 404, "unknown_member")
+    assert_error(post(client, URL, receipt(w, card="C9999999999"), w.clerk_a), 404, "unknown_member_card")
+    assert_error(post(client, URL, receipt(w, card="C1", member_id=1), w.clerk_a), 422, "one_member_key")
     assert_error(post(client, URL, receipt(w, no="有 空格"), w.clerk_a), 422)
     two_prices = [{"sku_id": w.s1.pk, "qty": 1, "unit_price_fen": 1000},
                   {"sku_id": w.s1.pk, "qty": 1, "unit_price_fen": 900}]
@@ -117,7 +133,7 @@ def test_who_may_record_and_what_is_refused(client, w):
 def test_till_purchase_returned_online_by_courier_to_another_store(client, w, monkeypatch):
     refunds = fake_refunds(monkeypatch)
     mem, token = member()
-    o = post(client, URL, receipt(w, "R-77", paid=4999, member_id=mem.pk), w.clerk_a).json()
+    o = post(client, URL, receipt(w, "R-77", paid=4999, card=card_of(mem)), w.clerk_a).json()
     line = OrderLine.objects.get(order_id=o["id"], sku=w.s1)
     b_before = figures(w.b, w.s1)
     body = {"order_id": o["id"], "lines": [{"order_line_id": line.pk, "qty": 2}], "method": "courier",
@@ -170,11 +186,33 @@ def test_a_till_sale_of_a_merged_member_lands_on_the_survivor_and_of_an_erased_o
     survivor, _ = member()
     merged, _ = member()
     Member.objects.filter(pk=merged.pk).update(is_active=False, merged_into=survivor)
-    r = post(client, URL, receipt(w, "R-M1", member_id=merged.pk), w.clerk_a)
+    r = post(client, URL, receipt(w, "R-M1", member_id=merged.pk), w.admin)  # an HQ integration
     assert r.status_code == 201, r.content
     assert r.json()["member_id"] == survivor.pk  # the sale happened: never refused for the member's sake
     erased, _ = member()
     Member.objects.filter(pk=erased.pk).update(is_active=False, deleted_at=timezone.now())
-    r = post(client, URL, receipt(w, "R-M2", member_id=erased.pk), w.clerk_a)
+    r = post(client, URL, receipt(w, "R-M2", member_id=erased.pk), w.admin)
     assert r.status_code == 201, r.content
     assert r.json()["member_id"] is None and Order.objects.get(pk=r.json()["id"]).member_id is None
+
+
+def test_a_clerk_attaches_only_a_member_presented_at_the_till(client, w):
+    """A clerk cannot make any member "theirs" by recording a sale for a made-up member id: the member must
+    show their card or member code (looked up at this store), or already shop here."""
+    from o2o.accounts.models import PiiAccessLog
+
+    stranger, _ = member()
+    assert_error(post(client, URL, receipt(w, "R-S1", member_id=stranger.pk), w.clerk_a), 403,
+                 "member_not_presented")
+    assert not Order.objects.filter(member=stranger).exists()
+    from o2o.accounts.models import ApiToken, hash_token
+
+    user_id = ApiToken.objects.get(key_hash=hash_token(w.clerk_a)).user_id
+    PiiAccessLog.objects.create(user_id=user_id, member=stranger, field="lookup.code", action="lookup",
+                                reason="会员码 member code")  # the clerk scanned their member code just now
+    r = post(client, URL, receipt(w, "R-S2", member_id=stranger.pk), w.clerk_a)
+    assert r.status_code == 201 and r.json()["member_id"] == stranger.pk
+    regular, _ = member()
+    assert post(client, URL, receipt(w, "R-S3", card=card_of(regular)), w.clerk_a).status_code == 201
+    again = post(client, URL, receipt(w, "R-S4", member_id=regular.pk), w.clerk_a)  # shops here already
+    assert again.status_code == 201 and again.json()["member_id"] == regular.pk

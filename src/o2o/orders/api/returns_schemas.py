@@ -86,5 +86,11 @@ class PosOrderIn(Schema):
     paid_fen: int = Field(ge=0, le=_BIGINT, description="what the customer paid; at most the lines' subtotal "
                                                         "(the difference is the till's discount)")
     payment_method: Literal["cash", "wechat", "alipay", "card"]
-    member_id: int | None = Field(None, gt=0, le=_BIGINT, description="the member who showed their card")
+    member_card: str | None = Field(None, min_length=1, max_length=40,
+                                    description="the POS member card (门店会员卡) the customer showed: the member is "
+                                                "found by its identity (OneID); unknown card: 404")
+    member_id: int | None = Field(None, gt=0, le=_BIGINT, description=(
+        "the member, when the till already knows them: only a member this store's staff just looked up by their "
+        "member code or card (POST /members/lookup, within 30 minutes) or who has ordered at this store; "
+        "HQ integrations may send any. Otherwise 403 member_not_presented"))
     occurred_at: AwareDatetime = Field(description="the sale's time, with a time zone")
