@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from o2o.core.geo import LatLng
@@ -117,6 +117,9 @@ points = st.builds(LatLng, st.floats(-90, 90), st.floats(-180, 180)) | st.builds
     st.sampled_from(list(Choice)),
     st.sampled_from([None, "a", "b", "far", "ghost"]),
 )
+# Found by hypothesis: 51 units of 3.5e306 g made the line's weight infinite (OverflowError in ceil).
+@example([OrderLine("x", 51, 0), OrderLine("x", 0, 3.524888499730031e306), OrderLine("y", 51, 3.5e306)],
+         None, Choice.PICKUP, None)
 def test_fuzzed_orders_always_return_a_consistent_plan(
     basket: list[OrderLine], dest: LatLng | None, choice: Choice, pickup: str | None
 ) -> None:

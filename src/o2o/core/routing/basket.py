@@ -3,8 +3,10 @@
 Lines of one order with the same SKU are merged (quantities added, total weight kept), so
 that each routed line is one SKU and stock checks of different lines never interact: a
 line fits at a node exactly when the node's usable stock of that SKU covers its quantity.
-Lines with a quantity that is not a positive integer, a negative or non-finite weight, or
-an unhashable SKU id are set aside as invalid (reported, never raised).
+Lines with a quantity that is not a positive integer (or above ``MAX_LINE_QTY``), a negative or
+non-finite weight, a line weight above ``MAX_LINE_WEIGHT_G`` (hypothesis found 51 x 3.5e306 g, which
+overflowed the total to infinity), or an unhashable SKU id are set aside as invalid (reported, never
+raised).
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ class Basket:
         return total
 
 
+MAX_LINE_QTY = 10**9
+MAX_LINE_WEIGHT_G = 10**12  # a million tonnes: a line heavier than this is invalid input, not a parcel
+
+
 def _valid(line: object) -> bool:
     if not isinstance(line, OrderLine):
         return False
@@ -55,8 +61,8 @@ def _valid(line: object) -> bool:
         return False
     if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight):
         return False
-    if weight < 0:
-        return False
+    if weight < 0 or qty > MAX_LINE_QTY or qty * weight > MAX_LINE_WEIGHT_G:
+        return False  # beyond anything a store ships (and qty x weight would overflow to infinity)
     try:
         hash(line.sku_id)
     except TypeError:
