@@ -136,3 +136,40 @@ def mask(kind: IdentityKind, value: str) -> str:
     if kind is IdentityKind.APP_ACCOUNT:
         return f"{v[:2]}****{v[-2:]}" if len(v) >= 6 else "*" * len(v)
     return f"{v[:4]}****{v[-4:]}" if len(v) >= 12 else "*" * len(v)
+
+
+# -- what a channel backend may vouch for ------------------------------------------------------------------------
+
+#: The identity kinds a channel's backend has verified itself and may vouch for (``POST /members/identify`` and
+#: ``POST /members/{id}/identities`` by a ``channel_backend`` account): the mini-program's WeChat ids and the
+#: phone WeChat verified, Douyin's openid and verified phone, the app's login and phone, the till's card, the
+#: H5 site's SMS-verified phone. Anything else it cannot have checked.
+BACKEND_KINDS: dict[str, frozenset[IdentityKind]] = {
+    "mini_program": frozenset({IdentityKind.WECHAT_OPENID, IdentityKind.WECHAT_UNIONID, IdentityKind.PHONE}),
+    "douyin": frozenset({IdentityKind.DOUYIN_OPENID, IdentityKind.PHONE}),
+    "app": frozenset({IdentityKind.APP_ACCOUNT, IdentityKind.PHONE}),
+    "pos": frozenset({IdentityKind.POS_CARD}),
+    "h5": frozenset({IdentityKind.PHONE}),
+}
+BACKEND_CHANNELS = tuple(BACKEND_KINDS)
+
+
+def backend_refusal(*, bound_channel: str, app_ids: list[str] | tuple[str, ...], channel: str, kind: str,
+                    app_id: str = "") -> tuple[str, str, dict] | None:
+    """Why a channel backend bound to ``bound_channel`` (and, for per-app kinds, ``app_ids``) may not vouch
+    for this identifier, as ``(code, bilingual message, details)``; None when it may."""
+    if bound_channel not in BACKEND_KINDS or channel != bound_channel:
+        return ("channel_not_allowed", "该渠道后端不能代表此渠道 This channel backend may not act for this channel",
+                {"channel": str(channel)[:32], "allowed": [bound_channel] if bound_channel in BACKEND_KINDS else []})
+    allowed = BACKEND_KINDS[bound_channel]
+    try:
+        k = IdentityKind(kind)
+    except ValueError:
+        k = None
+    if k not in allowed:
+        return ("identity_kind_not_allowed", "该渠道不能验证此类身份 This channel cannot vouch for this identity kind",
+                {"kind": str(kind)[:32], "channel": bound_channel, "allowed": sorted(x.value for x in allowed)})
+    if k in PER_APP and (app_id or "").strip() not in set(app_ids):
+        return ("app_not_allowed", "该渠道后端不能代表此应用 This channel backend may not act for this app id",
+                {"app_id": str(app_id)[:64], "allowed": sorted(app_ids)})
+    return None

@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
 
-from o2o.accounts.identity_rules import CHANNELS, PER_APP, IdentityKind
+from o2o.accounts.identity_rules import BACKEND_CHANNELS, CHANNELS, PER_APP, IdentityKind
 from o2o.core.access import Role, ScopeKind
 
 
@@ -38,6 +38,27 @@ class User(AbstractUser):
                 ),
             ),
         ]
+
+
+class ChannelBackend(models.Model):
+    """What a ``channel_backend`` account may vouch for: ONE channel (``identity_rules.BACKEND_KINDS`` says which
+    identity kinds that channel verifies) and, for the per-app kinds (openids), the app ids it serves. Set by
+    ``o2o channel-backend-token --channel ... --app-id ...``; an account without a row may vouch for nothing."""
+
+    user = models.OneToOneField(User, primary_key=True, on_delete=models.CASCADE, related_name="channel_backend")
+    channel = models.CharField(max_length=16, choices=[(c, c) for c in BACKEND_CHANNELS])
+    app_ids = models.JSONField(default=list, blank=True, help_text="WeChat / Douyin app ids (per-app kinds only)")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "渠道后端 channel backend"
+        verbose_name_plural = "渠道后端 channel backends"
+        constraints = [
+            models.CheckConstraint(condition=Q(channel__in=BACKEND_CHANNELS), name="channel_backend_channel_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.channel} {self.app_ids}"
 
 
 class Member(models.Model):

@@ -87,7 +87,8 @@ def _reroute(shipment_id: int, *, trigger: str, status: str, reason: str, who: W
         reservation_id = shipment.reservation_id
 
         def release_old() -> None:
-            reservation_release(reservation_id=reservation_id, who=who, reason=f"{trigger}: {reason}"[:200])
+            # the append-only stock ledger gets a fixed reason, never text a person typed (PIPL erasure)
+            reservation_release(reservation_id=reservation_id, who=who, reason=f"改派 reroute: {trigger}"[:200])
 
         release = (shipment.location_id, release_old)
     parent = shipment.decision

@@ -5,7 +5,14 @@
   id and a new member API token. The channel has verified the identifier (WeChat code2session, an
   SMS code, a card swipe) before calling.
 * ``POST /members/{member_id}/identities`` (same trusted callers): link an identifier the channel
-  verified; if another member owns it, that member is merged into this one.
+  verified; if another member owns it, that member is merged into this one (HQ only: a channel
+  backend gets 409 ``merge_needs_hq``; the member can still link it in their own session with
+  ``POST /members/me/identities``, or HQ merges).
+* A ``channel_backend`` account acts only for the channel it is bound to (``accounts.ChannelBackend``,
+  set by ``o2o channel-backend-token --channel``), only for the identity kinds that channel verifies
+  (``identity_rules.BACKEND_KINDS``) and, for openids, only its app ids: else 403
+  ``channel_not_allowed`` / ``identity_kind_not_allowed`` / ``app_not_allowed``. Other holders of
+  ``member.identify`` (HQ admins) are not limited.
 * ``GET /members/me/identities`` (the member): identifiers, registration channel, channels seen.
 * ``POST /members/me/identities`` (the member): link an identifier the member proves is theirs with
   ``proof_token``, a member token obtained by signing in with that identifier (``/members/identify``
@@ -27,10 +34,11 @@ from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from o2o.accounts.identities import channels_of, identities_of, member_identify
-from o2o.accounts.models import ApiToken, Member, MemberIdentity, User, hash_token
+from o2o.accounts.identity_rules import backend_refusal
+from o2o.accounts.models import ApiToken, ChannelBackend, Member, MemberIdentity, User, hash_token
 from o2o.accounts.permissions import require
 from o2o.common.errors import Forbidden
-from o2o.core.access import Perm
+from o2o.core.access import Perm, Role
 from o2o.fulfilment.schemas import with_errors
 from o2o.members import selectors
 from o2o.members.merge import member_link, member_merge_undo, moved_counts
@@ -118,14 +126,23 @@ def _merge(merge) -> dict | None:  # noqa: ANN001 - MemberMerge
             "moved": moved_counts(merge)}
 
 
-def _staff_user(request: HttpRequest) -> User:
-    return User.objects.get(pk=require(request, Perm.MEMBER_IDENTIFY).id)
+def _staff_user(request: HttpRequest, body: IdentifierIn) -> User:
+    """The caller (``member.identify``); a channel backend only for its channel, kinds and app ids (403)."""
+    user = User.objects.get(pk=require(request, Perm.MEMBER_IDENTIFY).id)
+    if user.role == Role.CHANNEL_BACKEND.value:
+        bound = ChannelBackend.objects.filter(user=user).values_list("channel", "app_ids").first()
+        refusal = backend_refusal(bound_channel=bound[0] if bound else "", app_ids=(bound[1] or []) if bound else [],
+                                  channel=body.channel, kind=body.kind, app_id=body.app_id)
+        if refusal is not None:
+            code, message, details = refusal
+            raise Forbidden(message, code=code, details=details)
+    return user
 
 
 @router.post("/identify", response=with_errors({200: IdentifyOut}),
              summary="Sign a member in by any identity (trusted channel backends, member.identify)")
 def identify(request: HttpRequest, body: IdentifierIn):
-    _staff_user(request)
+    _staff_user(request, body)
     found = member_identify(kind=body.kind, value=body.value, app_id=body.app_id, channel=body.channel,
                             now=timezone.now())
     _, raw = ApiToken.issue(member=found.member, label=f"identify:{body.channel}"[:64])
@@ -154,9 +171,10 @@ def link_mine(request: HttpRequest, body: LinkIn):
 @router.post("/{int:member_id}/identities", response=with_errors({200: LinkOut}, 409),
              summary="Link a verified identity to a member (trusted channel backends, member.identify)")
 def link_for_member(request: HttpRequest, member_id: int, body: IdentifierIn):
-    user = _staff_user(request)
+    user = _staff_user(request, body)
     linked = member_link(member_id=member_id, kind=body.kind, value=body.value, app_id=body.app_id,
-                         channel=body.channel, now=timezone.now(), by_user=user)
+                         channel=body.channel, now=timezone.now(), by_user=user,
+                         may_merge=user.role != Role.CHANNEL_BACKEND.value)
     return {"member_id": member_id, "identity": _identity(linked.identity), "merge": _merge(linked.merge)}
 
 

@@ -22,9 +22,10 @@ same transaction. :func:`member_merge` moves, with the ids of every moved row re
   legitimately); the home and latest place move if the survivor has none;
 * the contact phone: if the survivor has none, the merged member's moves to it (else it stays only
   as the survivor's phone identity); the merged member's is cleared;
-* the tier (``members.tiers.tier_after_merge``): with the orders moved, the survivor's tier is re-evaluated
-  at once by the rule of an order's upgrade (up only; the monthly review does downgrades), history
-  ``merge``; the merged member's tier state and history stay with it for the record.
+* the tier (``members.tiers.tier_after_merge``): the survivor gets the higher of its tier and the merged
+  member's (with that tier's protection), then, with the orders moved, the upgrade the combined figures
+  earn (up only; the monthly review does downgrades), history ``merge``; the merged member's tier state
+  and history stay with it for the record.
 
 The merged member is deactivated with ``merged_into`` = the survivor. Locks: both members' rows
 (in id order; merges of a member serialise) and both points accounts (in id order, the lock every
@@ -36,8 +37,10 @@ It refuses (409) when that can no longer be exact: the survivor was itself merge
 first), a moved row is no longer the survivor's, a moved points lot was spent, expired or reversed
 since (or has new entries), the survivor's debt fell below what was moved, or a moved order earned
 points on the survivor after the merge. Orders placed and tokens issued after the merge stay. The
-survivor's tier goes back to what it was before the merge (history ``merge``, ref ``merge:<id>:undo``)
-unless its tier changed again since (that change stands).
+survivor's tier goes back to what it was before the merge unless its tier changed again since (that
+change stands, without a protection a merge gave), then its own figures are re-evaluated (history
+``merge``, ref ``merge:<id>:undo``; what happened is kept in ``moved["tier"]["undo"]``:
+``members.tiers.tier_undo_merge``). A channel backend's link never merges (409 ``merge_needs_hq``).
 """
 
 from __future__ import annotations
@@ -86,11 +89,13 @@ class Linked:
 
 def member_link(*, member_id: int, kind: str, value: str, app_id: str = "", channel: str, now: datetime,
                 by_user: User | None = None, by_member: Member | None = None,
-                proof_member_id: int | None = None) -> Linked:
+                proof_member_id: int | None = None, may_merge: bool = True) -> Linked:
     """Give the identifier to ``member_id``; when another member owns it, merge that member into this one.
 
     ``proof_member_id`` (member self-service): the member who proved they own the identifier (by
     signing in with it); the identifier must already be theirs, else 403 ``identity_not_proven``.
+    ``may_merge`` False (a channel backend): an identifier owned by another member is 409 ``merge_needs_hq``
+    (HQ, or the member in their own session, merges), nothing changes.
     """
     key, index = identity_key(kind, value, app_id)
     check_channel(channel)
@@ -111,6 +116,10 @@ def member_link(*, member_id: int, kind: str, value: str, app_id: str = "", chan
                                 details={"kind": key.kind.value})
             merge = None
             if identity.member_id != member.pk:
+                if not may_merge:
+                    raise Conflict("该身份属于另一会员，合并需由总部或会员本人操作 This identity belongs to another "
+                                   "member; only HQ or the member themselves may merge the two",
+                                   code="merge_needs_hq", details={"member_id": member.pk, "kind": key.kind.value})
                 merge = member_merge(survivor_id=member.pk, merged_id=identity.member_id, now=now, by_user=by_user,
                                      by_member=by_member, identity=identity,
                                      reason=f"link {key.kind.value} on {channel}")
@@ -160,7 +169,7 @@ def member_merge(*, survivor_id: int, merged_id: int, now: datetime, by_user: Us
         moved["channels"] = rows.move_channels(loser.pk, survivor.pk)
         moved["points"] = _move_points(loser.pk, survivor.pk, suffix=f"@merge{merge.pk}", now=now)
         moved["phone"] = rows.move_phone(loser, survivor)
-        moved["tier"] = tier_after_merge(survivor_id=survivor.pk, merge_id=merge.pk, now=now)
+        moved["tier"] = tier_after_merge(survivor_id=survivor.pk, merged_id=loser.pk, merge_id=merge.pk, now=now)
         for _receiver, part in member_merging.send(sender=Member, survivor=survivor, merged=loser, merge=merge):
             if part:
                 moved[part[0]] = part[1]
@@ -199,12 +208,14 @@ def member_merge_undo(*, merge_id: int, user: User, now: datetime) -> MemberMerg
         for name, model in SIMPLE.items():
             rows.back_fk(model, name, moved.get(name) or [], survivor.pk, loser.pk)
         _undo_carts(moved.get("carts") or {}, survivor.pk, loser.pk)
-        tier_undo_merge(survivor_id=survivor.pk, merge_id=merge.pk, record=moved.get("tier") or {}, now=now)
+        tier_undone = tier_undo_merge(survivor_id=survivor.pk, merge_id=merge.pk, record=moved.get("tier") or {},
+                                      now=now)
         rows.undo_channels(moved.get("channels") or {}, survivor.pk, loser.pk)
         Member.objects.filter(pk=loser.pk).update(is_active=True, merged_into=None)
         rows.undo_phone(moved.get("phone") or {}, survivor.pk, loser.pk)
         merge.undone_at, merge.undone_by = now, user
-        merge.save(update_fields=["undone_at", "undone_by"])
+        merge.moved = {**moved, "tier": {**(moved.get("tier") or {}), "undo": tier_undone}}
+        merge.save(update_fields=["undone_at", "undone_by", "moved"])
         event_emit(topic="member.merge_undone", aggregate="member", aggregate_id=survivor.pk, now=now,
                    payload={"merge_id": merge.pk, "survivor_id": survivor.pk, "merged_id": loser.pk},
                    key=f"member.merge_undone:{merge.pk}")

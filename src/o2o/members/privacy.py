@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -220,6 +221,24 @@ def _cart_ids(member_id: int) -> list[int]:
     return sorted(ids)
 
 
+def _lock_with_merged(member_id: int) -> Member:
+    """Lock the member and the members merged into it (whose rows the erasure updates) in one statement, in
+    id order: the order a merge, its undo and a till sale (``orders.pos_orders._till_member``) lock members
+    in, so none of them deadlocks with an erasure. A member merged in meanwhile is locked on the next round."""
+    ids = {member_id}
+    for _ in range(5):
+        rows = list(Member.objects.select_for_update().filter(Q(pk__in=ids) | Q(merged_into_id=member_id))
+                    .order_by("pk"))
+        got = {m.pk for m in rows}
+        if member_id not in got:
+            raise NotFound("会员不存在 Unknown member", code="unknown_member", details={"member_id": member_id})
+        if got >= set(Member.objects.filter(merged_into_id=member_id).values_list("pk", flat=True)):
+            return next(m for m in rows if m.pk == member_id)
+        ids |= got
+    raise Conflict("会员合并中，请重试 The member is being merged; try again", code="retry",
+                   details={"member_id": member_id})
+
+
 def member_erase(*, member_id: int, reason: str, user: User | None = None, now: datetime | None = None
                  ) -> dict[str, Any]:
     """Erase (anonymise) the member's personal data in one transaction; keep the financial records.
@@ -230,7 +249,7 @@ def member_erase(*, member_id: int, reason: str, user: User | None = None, now: 
     now = now or timezone.now()
     reason = _reason(reason) if user is not None else (reason or "会员本人申请注销 own request").strip()[:200]
     with transaction.atomic():
-        member = _member(member_id, lock=True)
+        member = _lock_with_merged(member_id)
         if member.deleted_at is not None:
             return _answer(member)
         if member.merged_into_id is not None:

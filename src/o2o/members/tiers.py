@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from o2o.accounts.models import Member
+from o2o.accounts.models import Member, MemberMerge
 from o2o.common.errors import Conflict, InvalidInput, NotFound
 from o2o.core import loyalty as core
 from o2o.core.loyalty import TIER_ORDER, Basis, Benefits, Tier, TierMetrics, TierPolicy
@@ -229,50 +229,118 @@ def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def tier_after_merge(*, survivor_id: int, merge_id: int, now: datetime) -> dict[str, Any]:
-    """In a merge's transaction, after the merged member's orders moved to ``survivor_id``: upgrade the
-    survivor at once if the combined figures qualify (the rule of :func:`tier_upgrade_for_order`; never
-    down: downgrades are the monthly review's). History ``merge`` with ``ref`` ``merge:<id>``. Returns
-    what :func:`tier_undo_merge` needs (the state before, and the history row written, if any)."""
+def _snap(state: TierState) -> dict[str, Any]:
+    return {"tier": state.tier, "since": _iso(state.since), "achieved_at": _iso(state.achieved_at),
+            "protected_until": _iso(state.protected_until)}
+
+
+def _same(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """The same tier change: every change stamps ``since`` (a cleared protection keeps it)."""
+    return bool(a and b) and a["tier"] == b["tier"] and _when(a["since"]) == _when(b["since"])
+
+
+def tier_after_merge(*, survivor_id: int, merged_id: int, merge_id: int, now: datetime) -> dict[str, Any]:
+    """In a merge's transaction, after the merged member's orders moved to ``survivor_id``: the survivor
+    gets the higher of its tier and the merged member's (that tier's ``achieved_at`` / protection come
+    with it), then the upgrade the combined figures earn (the rule of :func:`tier_upgrade_for_order`;
+    never down: downgrades are the monthly review's). History ``merge``, ``ref`` ``merge:<id>``. Returns
+    what :func:`tier_undo_merge` needs: the state ``before`` and ``after``, the history row (if any)."""
+    policy = tier_policy()
+    locked = {pk: _state_lock(pk) for pk in sorted({survivor_id, merged_id})}  # in member order
+    state, theirs = locked[survivor_id], locked[merged_id]
+    before = _snap(state)
+    metrics = metrics_of(survivor_id, now)
+    tier, achieved, until, notes = Tier(state.tier), state.achieved_at, state.protected_until, []
+    if Tier(theirs.tier).rank > tier.rank:
+        tier, achieved, until = Tier(theirs.tier), theirs.achieved_at, theirs.protected_until
+        notes.append(f"合并会员的等级 the merged member's tier ({theirs.tier})")
+    change = core.tier_after_order(tier, achieved, metrics, policy, now)
+    if change is not None:
+        tier, achieved, until = change.to_tier, change.achieved_at, core.protected_until(change.achieved_at, policy)
+        notes.append(change.note)
+    write = None
+    if tier.value != state.tier:
+        write = _Write(tier, TierReason.MERGE, f"merge:{merge_id}",
+                       f"会员合并 Members merged (#{merge_id}): " + "; ".join(notes), achieved, until)
+    row = _store(state, metrics, now, write)
+    state.refresh_from_db()
+    return {"before": before, "after": _snap(state), "history_id": row.pk if row else None}
+
+
+def _other_records(survivor_id: int, merge_id: int) -> list[tuple[dict[str, Any], bool]]:
+    """(tier record, undone) of the survivor's other merges that changed its tier."""
+    rows = (MemberMerge.objects.filter(survivor_id=survivor_id).exclude(pk=merge_id).order_by("pk")
+            .values_list("moved", "undone_at"))
+    return [((m or {})["tier"], undone is not None) for m, undone in rows
+            if ((m or {}).get("tier") or {}).get("history_id") and m["tier"].get("after")]
+
+
+def tier_undo_merge(*, survivor_id: int, merge_id: int, record: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """In a merge undo's transaction, after the orders went back; returns what happened (kept in the merge).
+
+    * The survivor's tier is still the one the merge gave (no change since): it goes back to the state
+      before the merge; when that state was itself given by another merge undone since, to the state
+      before that one (and so on), so undoing two merges in either order ends where the member began.
+    * A change since (an order, a review, HQ, another merge) stands, but a protection a merge gave (this
+      one's or another's, whose figures counted the orders now gone) is cleared, so the monthly review
+      can correct the tier.
+    * Either way the survivor is then re-evaluated on its own figures after the undo by the order
+      upgrade rule (its own spend may qualify it), history ``merge``, ``ref`` ``merge:<id>:undo``."""
     policy = tier_policy()
     state = _state_lock(survivor_id)
-    before = {"tier": state.tier, "since": _iso(state.since), "achieved_at": _iso(state.achieved_at),
-              "protected_until": _iso(state.protected_until)}
     metrics = metrics_of(survivor_id, now)
-    change = core.tier_after_order(Tier(state.tier), state.achieved_at, metrics, policy, now)
-    write = None
+    record = record or {}
+    cur, before = _snap(state), record.get("before")
+    others = _other_records(survivor_id, merge_id)
+    undone = [r for r, gone in others if gone]
+    after = record.get("after")
+    if after is None and record.get("history_id"):  # recorded before ``after`` was kept: the history row
+        last = TierHistory.objects.filter(member_id=survivor_id).order_by("-pk").values_list("pk", flat=True).first()
+        after = cur if last == record["history_id"] else None
+    done: dict[str, Any] = {"from": cur}
+    if before is not None and after is not None and _same(cur, after):
+        target, seen = dict(before), set()
+        while True:
+            older = next((i for i, o in enumerate(undone) if _same(o["after"], target) and i not in seen), None)
+            if older is None:
+                break
+            seen.add(older)
+            target = dict(undone[older]["before"])
+        done["how"] = "restored"
+    else:
+        target = dict(cur)
+        given = [r for r in [record, *(o for o, _ in others)] if r.get("history_id") and _same(r.get("after"), cur)]
+        if given and cur["protected_until"]:
+            target.update(achieved_at=None, protected_until=None)
+            done["how"] = "protection_cleared"
+        else:
+            done["how"] = "kept"
+    tier, achieved = Tier(target["tier"]), _when(target["achieved_at"])
+    since, until = _when(target["since"]) or now, _when(target["protected_until"])
+    change = core.tier_after_order(tier, achieved, metrics, policy, now)
+    notes = [f"撤销会员合并 Merge #{merge_id} undone: "
+             + {"restored": "the tier before it", "protection_cleared": "a later change stands, the merge's "
+                "protection is cleared", "kept": "a later change stands"}[done["how"]]]
     if change is not None:
-        note = f"会员合并 Members merged (#{merge_id}); {change.note}"
-        write = _Write(change.to_tier, TierReason.MERGE, f"merge:{merge_id}", note, change.achieved_at,
-                       core.protected_until(change.achieved_at, policy))
-    row = _store(state, metrics, now, write)
-    return {"before": before, "history_id": row.pk if row else None}
-
-
-def tier_undo_merge(*, survivor_id: int, merge_id: int, record: dict[str, Any], now: datetime) -> TierHistory | None:
-    """In a merge undo's transaction, after the orders went back: the survivor's tier as it was before the
-    merge, recorded (``merge``, ``ref`` ``merge:<id>:undo``), when the merge's upgrade is still its last
-    tier change. A later change (an order, a review, HQ) stands: it was decided on its own and the monthly
-    review corrects it. The figures are refreshed either way."""
-    state = _state_lock(survivor_id)
-    metrics = metrics_of(survivor_id, now)
-    history_id = (record or {}).get("history_id")
-    last = TierHistory.objects.filter(member_id=survivor_id).order_by("-pk").values_list("pk", flat=True).first()
-    if not history_id or last != history_id:
-        _store(state, metrics, now, None)
-        return None
-    before = record["before"]
+        tier, achieved, since = change.to_tier, change.achieved_at, now
+        until = core.protected_until(achieved, policy)
+        notes.append(change.note)
+        done["upgraded"] = tier.value
     won = TierState.objects.filter(pk=state.pk, tier=state.tier).update(
-        tier=before["tier"], since=_when(before["since"]) or now, achieved_at=_when(before["achieved_at"]),
-        protected_until=_when(before["protected_until"]), growth=metrics.growth,
+        tier=tier.value, since=since, achieved_at=achieved, protected_until=until, growth=metrics.growth,
         spend_12m_fen=metrics.spend_12m_fen, basis_at=now, updated_at=timezone.now())
     if not won:  # cannot happen under the lock
         raise Conflict("会员等级已变化，请重试 The tier changed meanwhile; retry", code="tier_changed",
                        details={"member_id": survivor_id})
-    return TierHistory.objects.create(
-        member_id=survivor_id, from_tier=state.tier, to_tier=before["tier"], reason=TierReason.MERGE,
-        ref=f"merge:{merge_id}:undo", note=f"撤销会员合并 Merge #{merge_id} undone: the tier before it",
-        at=now, growth=metrics.growth, spend_12m_fen=metrics.spend_12m_fen)
+    state.refresh_from_db()
+    done["to"] = _snap(state)
+    if tier.value != cur["tier"]:
+        row = TierHistory.objects.create(
+            member_id=survivor_id, from_tier=cur["tier"], to_tier=tier.value, reason=TierReason.MERGE,
+            ref=f"merge:{merge_id}:undo", note="; ".join(notes)[:400], at=now, growth=metrics.growth,
+            spend_12m_fen=metrics.spend_12m_fen)
+        done["history_id"] = row.pk
+    return done
 
 
 def _review_locked(state: TierState, metrics: TierMetrics, policy: TierPolicy, now: datetime,

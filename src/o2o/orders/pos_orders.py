@@ -186,21 +186,55 @@ def _replay(order: Order, digest: str) -> Order:
     return order
 
 
+def _chain(start: int, rows: dict[int, tuple]) -> tuple[list[int], int | None, bool]:
+    """Follow ``merged_into`` from ``start`` through ``rows`` ({pk: (is_active, merged_into_id, deleted_at)}):
+    (the ids walked, the member the sale belongs to, whether the walk left ``rows``)."""
+    walked: list[int] = []
+    member_id: int | None = start
+    while member_id is not None and member_id not in walked:
+        if member_id not in rows:
+            return walked, None, True
+        walked.append(member_id)
+        is_active, merged_into, deleted_at = rows[member_id]
+        if deleted_at is not None:
+            return walked, None, False
+        if merged_into is None:
+            return walked, (member_id if is_active else None), False
+        member_id = merged_into
+    return walked, None, False  # a cycle (cannot happen): anonymous
+
+
 def _till_member(member_id: int | None) -> int | None:
     """The member a till's sale belongs to, read under lock: the sale already happened, so it is never
     refused for the member's sake; a member merged meanwhile -> the member they were merged into (OneID),
-    a member whose data was erased -> no member (the sale stays, anonymous)."""
-    seen: set[int] = set()
-    while member_id is not None and member_id not in seen:
-        seen.add(member_id)
-        row = (Member.objects.select_for_update(no_key=True).filter(pk=member_id)
-               .values_list("is_active", "merged_into_id", "deleted_at").first())
-        if row is None or row[2] is not None:
+    a member whose data was erased -> no member (the sale stays, anonymous).
+
+    The merge chain is walked without locks, then all its rows are locked at once in id order (the order
+    a merge, its undo and an erasure lock members in), and walked again: a chain that changed meanwhile is
+    walked again from the start (a deadlock-free ``SELECT ... FOR NO KEY UPDATE``)."""
+    if member_id is None:
+        return None
+    fields = ("pk", "is_active", "merged_into_id", "deleted_at")
+    for _ in range(5):
+        chain: list[int] = []
+        current: int | None = member_id
+        gone: int | None = None  # an id of the chain with no row (cannot happen: members are never deleted)
+        while current is not None and current not in chain:  # the chain as it is now, no locks
+            row = Member.objects.filter(pk=current).values_list("merged_into_id").first()
+            if row is None:
+                gone = current
+                break
+            chain.append(current)
+            current = row[0]
+        locked = {pk: rest for pk, *rest in Member.objects.select_for_update(no_key=True).filter(pk__in=chain)
+                  .order_by("pk").values_list(*fields)}
+        walked, owner, left = _chain(member_id, locked)
+        if not left:
+            return owner
+        if (locked[walked[-1]][1] if walked else member_id) == gone:
             return None
-        if row[1] is None:
-            return member_id if row[0] else None
-        member_id = row[1]
-    return None
+    raise Conflict("会员合并中，请重试 The member is being merged; send the sale again", code="retry",
+                   details={"member_id": member_id})
 
 
 def _create(location_id: int, receipt: str, lines: list[PosLine], goods: int, paid_fen: int, method: str,

@@ -95,9 +95,10 @@ ROLE_PERMS[Role.MARKETING] = ROLE_PERMS[Role.MARKETING] | {Perm.SEGMENT_VIEW, Pe
 for _role in (Role.REGION_MANAGER, Role.STORE_MANAGER, Role.CLERK):
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | {Perm.COUPON_REDEEM, Perm.COUPON_ISSUE}
 ROLE_PERMS[Role.MARKETING] = ROLE_PERMS[Role.MARKETING] | {Perm.CAMPAIGN_EDIT}
-# A channel backend (least privilege, HQ scope): signs members in and links their identities, reads the
-# catalog and the stores it shows; no orders, stock, points, coupons or personal data.
-ROLE_PERMS[Role.CHANNEL_BACKEND] = frozenset({Perm.MEMBER_IDENTIFY, Perm.CATALOG_VIEW, Perm.LOCATION_VIEW})
+# A channel backend (least privilege, HQ scope): signs members in and links their identities, for its one
+# channel only (``accounts.ChannelBackend``); nothing else, not even the staff view of the catalog or the
+# stores (inactive SKUs, warehouses, capacity): the public reads need no token.
+ROLE_PERMS[Role.CHANNEL_BACKEND] = frozenset({Perm.MEMBER_IDENTIFY})
 
 # What a signed-in member may do on public things (no location scope involved).
 MEMBER_PERMS: frozenset[Perm] = frozenset({Perm.CATALOG_VIEW, Perm.LOCATION_VIEW})
