@@ -5,7 +5,15 @@ from django.utils import timezone
 from unfold.admin import ModelAdmin
 
 from o2o.common.admin import ChineseLabels, ReadOnlyMixin
-from o2o.members.models import PointsAccount, PointsEntry, PointsLot, TierHistory, TierRule, TierState
+from o2o.members.models import (
+    PointsAccount,
+    PointsCampaign,
+    PointsEntry,
+    PointsLot,
+    TierHistory,
+    TierRule,
+    TierState,
+)
 from o2o.members.tiers import tier_policy
 
 
@@ -17,8 +25,17 @@ class PointsAccountAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
 
 @admin.register(PointsLot)
 class PointsLotAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
-    list_display = ("account", "no", "ref", "points", "remaining", "reversed", "earned_at", "expires_at")
+    list_display = ("account", "no", "ref", "points", "remaining", "reversed", "campaign", "earned_at", "expires_at")
     search_fields = ("ref",)
+
+
+@admin.register(PointsCampaign)
+class PointsCampaignAdmin(ChineseLabels, ModelAdmin):
+    """积分活动: HQ marketing sets a multiplier for a window (and channels / a UTM campaign)."""
+
+    list_display = ("code", "name", "multiplier_percent", "starts_at", "ends_at", "channels", "utm_campaign", "active")
+    list_filter = ("active",)
+    search_fields = ("code", "name", "utm_campaign")
 
 
 @admin.register(PointsEntry)

@@ -25,6 +25,7 @@ from datetime import datetime
 from django.db import transaction
 
 from o2o.core import loyalty as core
+from o2o.members.campaigns import campaign_for_order, earn_rule_for
 from o2o.members.models import PointsLot
 from o2o.members.points import account_lock, earn_rule, points_earn, points_reverse
 from o2o.members.tiers import tier_upgrade_for_order
@@ -43,10 +44,12 @@ def earn_for_order(order: Order, now: datetime) -> int:
     if order.member_id is None:
         return 0
     basis = order.paid_fen - order.refunded_fen
-    points = core.earn_for_order(max(basis, 0), order.channel, None, earn_rule())
+    campaign = campaign_for_order(order)  # 积分活动: the best multiplier for when and where it was placed
+    code = campaign.code if campaign is not None else None
+    points = core.earn_for_order(max(basis, 0), order.channel, code, earn_rule_for(earn_rule(), campaign))
     if points > 0:
         points_earn(order.member_id, points, order_ref(order.pk), now, basis_fen=basis,
-                    basis_refunded_fen=order.refunded_fen)
+                    basis_refunded_fen=order.refunded_fen, campaign=code or "")
     return points
 
 

@@ -55,6 +55,7 @@ class PointsLot(models.Model):
     expires_at = models.DateTimeField(help_text="exclusive: usable while now < expires_at")
     basis_fen = models.BigIntegerField(null=True, blank=True, help_text="for an order: the fen it earned on")
     basis_refunded_fen = models.BigIntegerField(default=0, help_text="the order's refunded fen when it earned")
+    campaign = models.CharField(max_length=40, blank=True, help_text="the points campaign that multiplied it")
 
     class Meta:
         verbose_name = "积分批次 points lot"
@@ -101,5 +102,6 @@ class PointsEntry(models.Model):
 
 
 # Tiers (会员等级) and member codes (会员码) live in their own modules; imported here so Django finds the models.
+from o2o.members.models_campaigns import PointsCampaign  # noqa: E402,F401
 from o2o.members.models_codes import MemberCode  # noqa: E402,F401
 from o2o.members.models_tiers import TierHistory, TierReason, TierRule, TierState  # noqa: E402,F401

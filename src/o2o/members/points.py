@@ -145,7 +145,7 @@ def _invalid(exc: ValueError, **details: Any) -> InvalidInput:
 # -- operations ---------------------------------------------------------------------------------------------------
 
 def points_earn(member_id: int, points: int, ref: str, now: datetime, *, basis_fen: int | None = None,
-                basis_refunded_fen: int = 0) -> PointsAccount:
+                basis_refunded_fen: int = 0, campaign: str = "") -> PointsAccount:
     """A new lot of ``points`` for ``ref`` (repays any debt first). Repeating ``ref`` changes nothing."""
     with transaction.atomic():
         account = account_lock(member_id)
@@ -157,7 +157,8 @@ def points_earn(member_id: int, points: int, ref: str, now: datetime, *, basis_f
         except ValueError as exc:
             raise _invalid(exc, member_id=member_id, ref=ref) from None
         return _store(account, before, after, entries, rows, op=f"earn:{ref}", now=now,
-                      lot_fields={"basis_fen": basis_fen, "basis_refunded_fen": basis_refunded_fen})
+                      lot_fields={"basis_fen": basis_fen, "basis_refunded_fen": basis_refunded_fen,
+                                  "campaign": campaign[:40]})
 
 
 def points_spend(member_id: int, points: int, ref: str, now: datetime) -> PointsAccount:

@@ -133,6 +133,7 @@ UNFOLD = {
                     _item(pgettext_lazy("admin menu", "会员"), "group", "accounts", "member"),
                     _item(pgettext_lazy("admin menu", "积分账户"), "account_balance_wallet", "members", "pointsaccount"),
                     _item(pgettext_lazy("admin menu", "积分流水"), "receipt", "members", "pointsentry"),
+                    _item(pgettext_lazy("admin menu", "积分活动"), "celebration", "members", "pointscampaign"),
                     _item(pgettext_lazy("admin menu", "等级规则"), "workspace_premium", "members", "tierrule"),
                     _item(pgettext_lazy("admin menu", "会员等级"), "military_tech", "members", "tierstate"),
                 ],
