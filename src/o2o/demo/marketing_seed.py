@@ -8,7 +8,8 @@
 * Campaigns to claim in the storefront: 新人券 满30减5, 全场 满99减15, 黄金/钻石会员 9折券 (最高减¥20), and a
   staff-issued service voucher (免费上门安装 installation), a car-wash voucher for 800 points and goods for
   500 points (积分兑换: the SKU with the most units on the stores' shelves, handed over at the counter, which
-  takes it off that store's stock). A chain promotion 满199减20 runs for 30 days.
+  takes it off that store's stock). A chain promotion 满199减20 runs for 30 days, and double points
+  (积分活动) for orders placed on the mini-program.
 * An A/B experiment on the storefront home's hero (``home-hero``: the default headline vs a coupon nudge).
 
 Idempotent: everything is found by its code/name and created once.
@@ -32,6 +33,7 @@ from o2o.experiments.models import Experiment
 from o2o.inventory.models import Stock
 from o2o.marketing.models import CouponTemplate, MemberReach, Promotion, TemplateStatus
 from o2o.marketing.nearby import coupons_issue_nearby
+from o2o.members.models import PointsCampaign
 from o2o.stores.models import Location, LocationKind
 
 DEMO_MEMBERS = 600
@@ -112,6 +114,10 @@ def seed_marketing(data_dir: Path | None = None) -> dict[str, int | str]:
             "name_en": "¥20 off over ¥199", "kind": "amount_off", "amount_fen": 2000, "threshold_fen": 19900,
             "starts_at": now - timedelta(days=1), "ends_at": now + timedelta(days=30)})
         out["promotions"] = int(created)
+        _, created = PointsCampaign.objects.get_or_create(code="mini-program-double", defaults={
+            "name": "小程序下单双倍积分 Double points on the mini-program", "multiplier_percent": 200,
+            "starts_at": now - timedelta(days=1), "ends_at": now + timedelta(days=30), "channels": ["mini_program"]})
+        out["points_campaigns"] = int(created)
         _, created = Experiment.objects.get_or_create(key="home-hero", defaults={
             "name": "首页主图：默认 vs 领券引导 Home hero: default vs coupon nudge", "target": "page",
             "status": "running", "hypothesis": "领券引导提高 14 天内下单率 A coupon nudge raises 14-day conversion",
