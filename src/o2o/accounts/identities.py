@@ -16,15 +16,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, F, Value
+from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.functions import Greatest, Least
 
 from o2o.accounts import pii
-from o2o.accounts.identity_rules import IdentityKey, IdentityKind, check_channel, normalize
+from o2o.accounts.identity_rules import PER_APP, IdentityKey, IdentityKind, check_channel, normalize
 from o2o.accounts.models import Member, MemberChannel, MemberIdentity
 from o2o.accounts.pii_services import PHONE, member_set_phone
 from o2o.common.errors import Forbidden, NotFound
@@ -103,9 +104,20 @@ def identity_attach(*, member: Member, key: IdentityKey, index: str, channel: st
     return identity
 
 
-def _legacy_phone_member(index: str) -> Member | None:
-    """A member whose contact phone has this index but no phone identity yet (made before OneID)."""
+def legacy_phone_member(index: str) -> Member | None:
+    """A member whose contact phone has this index but no phone identity yet (made before OneID): signing in
+    with the phone adopts them, so they own the phone as much as an identity row would (``members.merge``)."""
     return Member.objects.filter(phone_index=index, is_active=True).order_by("pk").first()
+
+
+def holds_identity_of(member_id: int, *, kinds: Iterable[IdentityKind], app_ids: Iterable[str]) -> bool:
+    """The member holds an identity of one of ``kinds`` (of a per-app kind: under one of ``app_ids``): one a
+    channel backend that vouches for those kinds could sign them in with."""
+    kinds = set(kinds)
+    plain = [k.value for k in kinds if k not in PER_APP]
+    per_app = [k.value for k in kinds if k in PER_APP]
+    return MemberIdentity.objects.filter(Q(kind__in=plain) | Q(kind__in=per_app, app_id__in=list(app_ids)),
+                                         member_id=member_id).exists()
 
 
 def member_identify(*, kind: str, value: str, app_id: str = "", channel: str, now: datetime) -> Identified:
@@ -118,7 +130,7 @@ def member_identify(*, kind: str, value: str, app_id: str = "", channel: str, no
         if identity is None:
             try:
                 with transaction.atomic():
-                    member = _legacy_phone_member(index) if key.kind is IdentityKind.PHONE else None
+                    member = legacy_phone_member(index) if key.kind is IdentityKind.PHONE else None
                     if member is None:
                         member = Member.objects.create(registered_channel=channel)
                         created = True

@@ -13,6 +13,11 @@ No database and no keys here (``accounts.identities`` encrypts and indexes what 
   and its app id, so the same string under two kinds or two apps indexes differently.
 * **Masking** keeps enough to recognise one's own identifier and nothing more: ``138****5678``,
   ``oAbC****wxyz``, ``****1234`` (cards), ``ab****yz`` (app logins).
+* **Channel backends** (:data:`BACKEND_KINDS`, :func:`backend_refusal`) vouch only for their channel's kinds and,
+  for the per-app kinds (openids), their own app ids. A WeChat unionid is NOT tied to an app id here: it is
+  per WeChat open-platform account (every mini-program / app under that account sees the same unionid), so
+  any mini-program backend may vouch for any unionid. Binding backends to an open-platform id (and keying
+  unionids by it) is future work; until then a mini-program backend is trusted across the open platform.
 """
 
 from __future__ import annotations

@@ -32,8 +32,9 @@ _KM = re.compile(r"(?<![~\d.])(\d+(?:\.\d+)?) km")
 
 
 #: a typed text cut off at the end of a longer one (``history.log`` keeps 200 characters) is still found when
-#: at least this much of it is left, or when the longer text is that long (it was cut there).
-MIN_TAIL, CUT_AT = 8, 200
+#: at least MIN_TAIL characters of it are left, or MIN_CUT_TAIL when the longer text is CUT_AT long (it was
+#: cut there): never a couple of characters that merely happen to end a long message.
+MIN_TAIL, MIN_CUT_TAIL, CUT_AT = 8, 6, 200
 
 
 def cut(text: str, texts: set[str], mark: str) -> str:
@@ -47,7 +48,7 @@ def cut(text: str, texts: set[str], mark: str) -> str:
             continue
         for k in range(min(len(t) - 1, len(text)), 0, -1):
             if text.endswith(t[:k]):
-                if k >= MIN_TAIL or (len(text) >= CUT_AT and k >= 2):
+                if k >= MIN_TAIL or (len(text) >= CUT_AT and k >= MIN_CUT_TAIL):
                     text = text[:-k] + mark
                 break
     return text

@@ -5,9 +5,12 @@
   id and a new member API token. The channel has verified the identifier (WeChat code2session, an
   SMS code, a card swipe) before calling.
 * ``POST /members/{member_id}/identities`` (same trusted callers): link an identifier the channel
-  verified; if another member owns it, that member is merged into this one (HQ only: a channel
-  backend gets 409 ``merge_needs_hq``; the member can still link it in their own session with
-  ``POST /members/me/identities``, or HQ merges).
+  verified; if another member owns it (an identity, or a pre-OneID contact phone), that member is merged
+  into this one (HQ only: a channel backend gets 409 ``merge_needs_hq``; the member can still link it in
+  their own session with ``POST /members/me/identities``, or HQ merges). A channel backend links only to a
+  member it could sign in itself: one already holding an identity of its channel's kinds (openids: of its
+  app ids), else 403 ``member_not_of_channel`` (it could otherwise attach its own identifier to anyone and
+  sign in as them).
 * A ``channel_backend`` account acts only for the channel it is bound to (``accounts.ChannelBackend``,
   set by ``o2o channel-backend-token --channel``), only for the identity kinds that channel verifies
   (``identity_rules.BACKEND_KINDS``) and, for openids, only its app ids: else 403
@@ -126,17 +129,20 @@ def _merge(merge) -> dict | None:  # noqa: ANN001 - MemberMerge
             "moved": moved_counts(merge)}
 
 
-def _staff_user(request: HttpRequest, body: IdentifierIn) -> User:
-    """The caller (``member.identify``); a channel backend only for its channel, kinds and app ids (403)."""
+def _staff_user(request: HttpRequest, body: IdentifierIn) -> tuple[User, tuple[str, list[str]] | None]:
+    """The caller (``member.identify``) and, for a channel backend, its binding (channel, app ids); a channel
+    backend only for its channel, kinds and app ids (403)."""
     user = User.objects.get(pk=require(request, Perm.MEMBER_IDENTIFY).id)
-    if user.role == Role.CHANNEL_BACKEND.value:
-        bound = ChannelBackend.objects.filter(user=user).values_list("channel", "app_ids").first()
-        refusal = backend_refusal(bound_channel=bound[0] if bound else "", app_ids=(bound[1] or []) if bound else [],
-                                  channel=body.channel, kind=body.kind, app_id=body.app_id)
-        if refusal is not None:
-            code, message, details = refusal
-            raise Forbidden(message, code=code, details=details)
-    return user
+    if user.role != Role.CHANNEL_BACKEND.value:
+        return user, None
+    bound = ChannelBackend.objects.filter(user=user).values_list("channel", "app_ids").first()
+    binding = (bound[0], list(bound[1] or [])) if bound else ("", [])
+    refusal = backend_refusal(bound_channel=binding[0], app_ids=binding[1], channel=body.channel, kind=body.kind,
+                              app_id=body.app_id)
+    if refusal is not None:
+        code, message, details = refusal
+        raise Forbidden(message, code=code, details=details)
+    return user, binding
 
 
 @router.post("/identify", response=with_errors({200: IdentifyOut}),
@@ -171,10 +177,10 @@ def link_mine(request: HttpRequest, body: LinkIn):
 @router.post("/{int:member_id}/identities", response=with_errors({200: LinkOut}, 409),
              summary="Link a verified identity to a member (trusted channel backends, member.identify)")
 def link_for_member(request: HttpRequest, member_id: int, body: IdentifierIn):
-    user = _staff_user(request, body)
+    user, backend = _staff_user(request, body)
     linked = member_link(member_id=member_id, kind=body.kind, value=body.value, app_id=body.app_id,
-                         channel=body.channel, now=timezone.now(), by_user=user,
-                         may_merge=user.role != Role.CHANNEL_BACKEND.value)
+                         channel=body.channel, now=timezone.now(), by_user=user, may_merge=backend is None,
+                         backend=backend)
     return {"member_id": member_id, "identity": _identity(linked.identity), "merge": _merge(linked.merge)}
 
 

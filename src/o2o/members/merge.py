@@ -40,11 +40,17 @@ points on the survivor after the merge. Orders placed and tokens issued after th
 survivor's tier goes back to what it was before the merge unless its tier changed again since (that
 change stands, without a protection a merge gave), then its own figures are re-evaluated (history
 ``merge``, ref ``merge:<id>:undo``; what happened is kept in ``moved["tier"]["undo"]``:
-``members.tiers.tier_undo_merge``). A channel backend's link never merges (409 ``merge_needs_hq``).
+``members.tiers.tier_undo_merge``); the merged member is re-evaluated on its own orders too.
+
+:func:`member_link` treats a phone that is another member's pre-OneID contact phone (no identity row) as
+owned by that member: HQ merges it, a channel backend gets 409 ``merge_needs_hq`` like for an identity. A
+channel backend's link never merges, and links only to a member already holding an identity it may vouch
+for (403 ``member_not_of_channel``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,13 +62,14 @@ from django.dispatch import Signal
 
 from o2o.accounts import member_moves as rows
 from o2o.accounts.identities import (
-    active_member,
+    holds_identity_of,
     identity_attach,
     identity_key,
     identity_owned,
     identity_touch,
+    legacy_phone_member,
 )
-from o2o.accounts.identity_rules import check_channel
+from o2o.accounts.identity_rules import BACKEND_KINDS, IdentityKey, IdentityKind, check_channel
 from o2o.accounts.models import ApiToken, Member, MemberIdentity, MemberMerge, PiiAccessLog, User
 from o2o.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from o2o.core.loyalty import EntryKind
@@ -87,46 +94,97 @@ class Linked:
     merge: MemberMerge | None
 
 
+class _OwnerChanged(Exception):
+    """The identifier changed hands between the unlocked read and the locks: roll back and read again."""
+
+
 def member_link(*, member_id: int, kind: str, value: str, app_id: str = "", channel: str, now: datetime,
                 by_user: User | None = None, by_member: Member | None = None,
-                proof_member_id: int | None = None, may_merge: bool = True) -> Linked:
+                proof_member_id: int | None = None, may_merge: bool = True,
+                backend: tuple[str, Sequence[str]] | None = None) -> Linked:
     """Give the identifier to ``member_id``; when another member owns it, merge that member into this one.
 
+    The owner is the member of its identity row or, for a phone nobody holds as an identity, the member whose
+    contact phone it is from before OneID (``legacy_phone_member``: signing in with it would adopt them).
     ``proof_member_id`` (member self-service): the member who proved they own the identifier (by
     signing in with it); the identifier must already be theirs, else 403 ``identity_not_proven``.
     ``may_merge`` False (a channel backend): an identifier owned by another member is 409 ``merge_needs_hq``
-    (HQ, or the member in their own session, merges), nothing changes.
-    """
+    (HQ, or the member in their own session, merges), nothing changes. ``backend`` (a channel backend's
+    bound channel and app ids; merging is then never allowed): ``member_id`` must already hold an identity
+    that backend may vouch for (one it could sign them in with), else 403 ``member_not_of_channel``.
+
+    Locks (the order of a merge, its undo and an erasure: members, then identities): the owner is read
+    without a lock, both members are locked in id order, then the identity row, and the owner checked
+    again (changed meanwhile: rolled back and read again)."""
     key, index = identity_key(kind, value, app_id)
     check_channel(channel)
-    for _ in range(2):  # a concurrent attach may win the insert: then read it and merge
-        with transaction.atomic():
-            member = active_member(member_id)
-            identity = identity_owned(key, index, lock=True)
-            if identity is None:
-                if proof_member_id is not None:
-                    raise Forbidden("请先用该身份登录 Sign in with this identity first", code="identity_not_proven",
-                                    details={"kind": key.kind.value})
-                identity = identity_attach(member=member, key=key, index=index, channel=channel, now=now)
-                if identity is None:
-                    continue
-                return Linked(member, identity, None)
-            if proof_member_id is not None and identity.member_id != proof_member_id:
-                raise Forbidden("无法证明拥有该身份 This identity is not proven to be yours", code="identity_not_proven",
-                                details={"kind": key.kind.value})
-            merge = None
-            if identity.member_id != member.pk:
-                if not may_merge:
-                    raise Conflict("该身份属于另一会员，合并需由总部或会员本人操作 This identity belongs to another "
-                                   "member; only HQ or the member themselves may merge the two",
-                                   code="merge_needs_hq", details={"member_id": member.pk, "kind": key.kind.value})
-                merge = member_merge(survivor_id=member.pk, merged_id=identity.member_id, now=now, by_user=by_user,
-                                     by_member=by_member, identity=identity,
-                                     reason=f"link {key.kind.value} on {channel}")
-                identity.member_id = member.pk
-            identity_touch(identity, channel=channel, now=now)
-            return Linked(member, identity, merge)
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                return _link_once(member_id=member_id, key=key, index=index, channel=channel, now=now,
+                                  by_user=by_user, by_member=by_member, proof_member_id=proof_member_id,
+                                  may_merge=may_merge and backend is None, backend=backend)
+        except _OwnerChanged:
+            continue
     raise Conflict("并发冲突，请重试 Concurrent update; send the request again", code="retry")
+
+
+def _owner_id(key: IdentityKey, index: str, identity: MemberIdentity | None) -> int | None:
+    if identity is not None:
+        return identity.member_id
+    legacy = legacy_phone_member(index) if key.kind is IdentityKind.PHONE else None
+    return legacy.pk if legacy else None
+
+
+def _link_once(*, member_id: int, key: IdentityKey, index: str, channel: str, now: datetime,
+               by_user: User | None, by_member: Member | None, proof_member_id: int | None, may_merge: bool,
+               backend: tuple[str, Sequence[str]] | None) -> Linked:
+    owner_id = _owner_id(key, index, identity_owned(key, index))
+    members = _lock_members(*sorted({member_id} | ({owner_id} if owner_id else set())))
+    member = members[member_id]
+    if not member.is_active:
+        raise NotFound("会员不存在 Unknown member", code="unknown_member", details={"member_id": member_id})
+    if backend is not None and not holds_identity_of(member.pk, kinds=BACKEND_KINDS.get(backend[0], ()),
+                                                     app_ids=backend[1]):
+        raise Forbidden("该会员不是本渠道登录的会员 This member has no identity this channel backend vouches for",
+                        code="member_not_of_channel", details={"member_id": member.pk, "channel": backend[0]})
+    identity = identity_owned(key, index, lock=True)
+    if _owner_id(key, index, identity) != owner_id:
+        raise _OwnerChanged
+    if identity is None and owner_id not in (None, member.pk):  # another member's pre-OneID contact phone
+        if proof_member_id is None and may_merge:
+            rows.ensure_phone_identity(members[owner_id])  # the phone becomes their identity; merged below
+            identity = identity_owned(key, index, lock=True)
+            if identity is None or identity.member_id != owner_id:
+                raise _OwnerChanged
+        elif proof_member_id is None:
+            raise _needs_hq(member, key)
+    if identity is None:
+        if proof_member_id is not None:
+            raise Forbidden("请先用该身份登录 Sign in with this identity first", code="identity_not_proven",
+                            details={"kind": key.kind.value})
+        identity = identity_attach(member=member, key=key, index=index, channel=channel, now=now)
+        if identity is None:  # a concurrent attach won the insert: read it again (and merge)
+            raise _OwnerChanged
+        return Linked(member, identity, None)
+    if proof_member_id is not None and identity.member_id != proof_member_id:
+        raise Forbidden("无法证明拥有该身份 This identity is not proven to be yours", code="identity_not_proven",
+                        details={"kind": key.kind.value})
+    merge = None
+    if identity.member_id != member.pk:
+        if not may_merge:
+            raise _needs_hq(member, key)
+        merge = member_merge(survivor_id=member.pk, merged_id=identity.member_id, now=now, by_user=by_user,
+                             by_member=by_member, identity=identity, reason=f"link {key.kind.value} on {channel}")
+        identity.member_id = member.pk
+    identity_touch(identity, channel=channel, now=now)
+    return Linked(member, identity, merge)
+
+
+def _needs_hq(member: Member, key: IdentityKey) -> Conflict:
+    return Conflict("该身份属于另一会员，合并需由总部或会员本人操作 This identity belongs to another member; only HQ "
+                    "or the member themselves may merge the two", code="merge_needs_hq",
+                    details={"member_id": member.pk, "kind": key.kind.value})
 
 
 def _lock_members(*ids: int) -> dict[int, Member]:
@@ -209,7 +267,7 @@ def member_merge_undo(*, merge_id: int, user: User, now: datetime) -> MemberMerg
             rows.back_fk(model, name, moved.get(name) or [], survivor.pk, loser.pk)
         _undo_carts(moved.get("carts") or {}, survivor.pk, loser.pk)
         tier_undone = tier_undo_merge(survivor_id=survivor.pk, merge_id=merge.pk, record=moved.get("tier") or {},
-                                      now=now)
+                                      now=now, merged_id=loser.pk)
         rows.undo_channels(moved.get("channels") or {}, survivor.pk, loser.pk)
         Member.objects.filter(pk=loser.pk).update(is_active=True, merged_into=None)
         rows.undo_phone(moved.get("phone") or {}, survivor.pk, loser.pk)

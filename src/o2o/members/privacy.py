@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -221,20 +220,42 @@ def _cart_ids(member_id: int) -> list[int]:
     return sorted(ids)
 
 
-def _lock_with_merged(member_id: int) -> Member:
-    """Lock the member and the members merged into it (whose rows the erasure updates) in one statement, in
-    id order: the order a merge, its undo and a till sale (``orders.pos_orders._till_member``) lock members
-    in, so none of them deadlocks with an erasure. A member merged in meanwhile is locked on the next round."""
-    ids = {member_id}
+#: how deep the chain of members merged into members merged into ... the erased one is followed
+MERGE_CHAIN_DEPTH = 10
+
+
+class _ChainChanged(Exception):
+    """A merge or an undo of the chain committed between the read and the lock: roll back, read again."""
+
+
+def _merged_chain(member_id: int) -> set[int]:
+    """The member and every member merged into it, directly or through members merged into it (bounded)."""
+    ids, frontier = {member_id}, {member_id}
+    for _ in range(MERGE_CHAIN_DEPTH):
+        frontier = set(Member.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True)) - ids
+        if not frontier:
+            break
+        ids |= frontier
+    return ids
+
+
+def _lock_with_merged(member_id: int) -> tuple[Member, set[int]]:
+    """Lock the member and the members merged into it (:func:`_merged_chain`, whose rows the erasure updates),
+    and return it with their ids. The chain is read without locks, then locked in ONE statement in id order
+    (the order a merge, its undo, a link and a till sale lock members in: no deadlock with any of them) and
+    read again; changed meanwhile: the locks are released (rolled back to a savepoint) and it starts over."""
     for _ in range(5):
-        rows = list(Member.objects.select_for_update().filter(Q(pk__in=ids) | Q(merged_into_id=member_id))
-                    .order_by("pk"))
-        got = {m.pk for m in rows}
-        if member_id not in got:
-            raise NotFound("会员不存在 Unknown member", code="unknown_member", details={"member_id": member_id})
-        if got >= set(Member.objects.filter(merged_into_id=member_id).values_list("pk", flat=True)):
-            return next(m for m in rows if m.pk == member_id)
-        ids |= got
+        ids = _merged_chain(member_id)
+        try:
+            with transaction.atomic():
+                rows = list(Member.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+                if member_id not in {m.pk for m in rows}:
+                    raise NotFound("会员不存在 Unknown member", code="unknown_member", details={"member_id": member_id})
+                if _merged_chain(member_id) != ids:
+                    raise _ChainChanged
+        except _ChainChanged:
+            continue
+        return next(m for m in rows if m.pk == member_id), ids - {member_id}
     raise Conflict("会员合并中，请重试 The member is being merged; try again", code="retry",
                    details={"member_id": member_id})
 
@@ -249,7 +270,7 @@ def member_erase(*, member_id: int, reason: str, user: User | None = None, now: 
     now = now or timezone.now()
     reason = _reason(reason) if user is not None else (reason or "会员本人申请注销 own request").strip()[:200]
     with transaction.atomic():
-        member = _lock_with_merged(member_id)
+        member, merged = _lock_with_merged(member_id)
         if member.deleted_at is not None:
             return _answer(member)
         if member.merged_into_id is not None:
@@ -266,8 +287,8 @@ def member_erase(*, member_id: int, reason: str, user: User | None = None, now: 
         anonymous = {"display_name": ANONYMISED, "phone_enc": "", "phone_index": "", "phone_masked": "",
                      "is_active": False, "deleted_at": now}
         Member.objects.filter(pk=member.pk).update(**anonymous)
-        # members merged into this one are the same person: their rows keep no name either
-        Member.objects.filter(merged_into=member).update(**anonymous)
+        # members merged into this one (or into one merged into it) are the same person: no name kept either
+        Member.objects.filter(pk__in=merged).update(**anonymous)
         counts = {
             "identities": MemberIdentity.objects.filter(member=member).delete()[0],
             "channels": MemberChannel.objects.filter(member=member).delete()[0],

@@ -244,27 +244,32 @@ def tier_after_merge(*, survivor_id: int, merged_id: int, merge_id: int, now: da
     gets the higher of its tier and the merged member's (that tier's ``achieved_at`` / protection come
     with it), then the upgrade the combined figures earn (the rule of :func:`tier_upgrade_for_order`;
     never down: downgrades are the monthly review's). History ``merge``, ``ref`` ``merge:<id>``. Returns
-    what :func:`tier_undo_merge` needs: the state ``before`` and ``after``, the history row (if any)."""
+    what :func:`tier_undo_merge` needs: the state ``before`` and ``after``, the history row (if any) and
+    ``protection``, where the tier after came from: ``survivor`` (unchanged), ``merged`` (the merged member's
+    own) or ``upgrade`` (earned on the combined figures: resting on the merged member's orders too)."""
     policy = tier_policy()
     locked = {pk: _state_lock(pk) for pk in sorted({survivor_id, merged_id})}  # in member order
     state, theirs = locked[survivor_id], locked[merged_id]
     before = _snap(state)
     metrics = metrics_of(survivor_id, now)
     tier, achieved, until, notes = Tier(state.tier), state.achieved_at, state.protected_until, []
+    source = "survivor"
     if Tier(theirs.tier).rank > tier.rank:
         tier, achieved, until = Tier(theirs.tier), theirs.achieved_at, theirs.protected_until
         notes.append(f"合并会员的等级 the merged member's tier ({theirs.tier})")
+        source = "merged"
     change = core.tier_after_order(tier, achieved, metrics, policy, now)
     if change is not None:
         tier, achieved, until = change.to_tier, change.achieved_at, core.protected_until(change.achieved_at, policy)
         notes.append(change.note)
+        source = "upgrade"
     write = None
     if tier.value != state.tier:
         write = _Write(tier, TierReason.MERGE, f"merge:{merge_id}",
                        f"会员合并 Members merged (#{merge_id}): " + "; ".join(notes), achieved, until)
     row = _store(state, metrics, now, write)
     state.refresh_from_db()
-    return {"before": before, "after": _snap(state), "history_id": row.pk if row else None}
+    return {"before": before, "after": _snap(state), "history_id": row.pk if row else None, "protection": source}
 
 
 def _other_records(survivor_id: int, merge_id: int) -> list[tuple[dict[str, Any], bool]]:
@@ -275,19 +280,43 @@ def _other_records(survivor_id: int, merge_id: int) -> list[tuple[dict[str, Any]
             if ((m or {}).get("tier") or {}).get("history_id") and m["tier"].get("after")]
 
 
-def tier_undo_merge(*, survivor_id: int, merge_id: int, record: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _earned_on_combined(record: dict[str, Any]) -> bool:
+    """The tier a merge gave was earned on the combined figures (not the merged member's own tier). Records
+    from before ``protection`` was kept: an upgrade is stamped ``achieved_at`` = the merge's time."""
+    if "protection" in record:
+        return record["protection"] == "upgrade"
+    after = record.get("after") or {}
+    return bool(after.get("achieved_at")) and _when(after["achieved_at"]) == _when(after.get("since"))
+
+
+def _reevaluate_merged(state: TierState, merge_id: int, policy: TierPolicy, now: datetime) -> dict[str, Any]:
+    """The merged member back on its own after an undo: its figures refreshed (its orders are back) and the
+    upgrade they earn (history ``merge``, ref ``merge:<id>:undo``); downgrades stay the monthly review's."""
+    metrics = metrics_of(state.member_id, now)
+    change = core.tier_after_order(Tier(state.tier), state.achieved_at, metrics, policy, now)
+    write = _from_change(change, TierReason.MERGE, f"merge:{merge_id}:undo", policy) if change else None
+    _store(state, metrics, now, write)
+    state.refresh_from_db()
+    return {"to": _snap(state), **({"upgraded": change.to_tier.value} if change else {})}
+
+
+def tier_undo_merge(*, survivor_id: int, merge_id: int, record: dict[str, Any], now: datetime,
+                    merged_id: int | None = None) -> dict[str, Any]:
     """In a merge undo's transaction, after the orders went back; returns what happened (kept in the merge).
 
     * The survivor's tier is still the one the merge gave (no change since): it goes back to the state
       before the merge; when that state was itself given by another merge undone since, to the state
       before that one (and so on), so undoing two merges in either order ends where the member began.
-    * A change since (an order, a review, HQ, another merge) stands, but a protection a merge gave (this
-      one's or another's, whose figures counted the orders now gone) is cleared, so the monthly review
-      can correct the tier.
+    * A change since (an order, a review, HQ, another merge) stands, but a protection a later merge earned
+      on the combined figures (which counted the orders now gone) is cleared, so the monthly review can
+      correct the tier; a protection that came with a merged member's own tier (``protection`` ``merged``)
+      does not rest on this merge's orders and stays.
     * Either way the survivor is then re-evaluated on its own figures after the undo by the order
-      upgrade rule (its own spend may qualify it), history ``merge``, ``ref`` ``merge:<id>:undo``."""
+      upgrade rule (its own spend may qualify it), history ``merge``, ``ref`` ``merge:<id>:undo``; so is
+      the merged member (``merged_id``), whose orders are back (``done["merged"]``)."""
     policy = tier_policy()
-    state = _state_lock(survivor_id)
+    locked = {pk: _state_lock(pk) for pk in sorted({survivor_id, merged_id or survivor_id})}  # in member order
+    state = locked[survivor_id]
     metrics = metrics_of(survivor_id, now)
     record = record or {}
     cur, before = _snap(state), record.get("before")
@@ -309,7 +338,8 @@ def tier_undo_merge(*, survivor_id: int, merge_id: int, record: dict[str, Any], 
         done["how"] = "restored"
     else:
         target = dict(cur)
-        given = [r for r in [record, *(o for o, _ in others)] if r.get("history_id") and _same(r.get("after"), cur)]
+        given = [r for r in [record, *(o for o, _ in others)] if r.get("history_id") and _same(r.get("after"), cur)
+                 and _earned_on_combined(r)]
         if given and cur["protected_until"]:
             target.update(achieved_at=None, protected_until=None)
             done["how"] = "protection_cleared"
@@ -340,6 +370,8 @@ def tier_undo_merge(*, survivor_id: int, merge_id: int, record: dict[str, Any], 
             ref=f"merge:{merge_id}:undo", note="; ".join(notes)[:400], at=now, growth=metrics.growth,
             spend_12m_fen=metrics.spend_12m_fen)
         done["history_id"] = row.pk
+    if merged_id is not None and merged_id != survivor_id:
+        done["merged"] = _reevaluate_merged(locked[merged_id], merge_id, policy, now)
     return done
 
 
@@ -350,21 +382,28 @@ def _review_locked(state: TierState, metrics: TierMetrics, policy: TierPolicy, n
     return _store(state, metrics, now, write, reviewed_month=month)
 
 
+def _reviewable(member_id: int) -> bool:
+    """Not merged into another member (its orders are the survivor's now) and not erased."""
+    return Member.objects.filter(pk=member_id, merged_into__isnull=True, deleted_at__isnull=True).exists()
+
+
 def tier_review(*, member_id: int, now: datetime) -> TierHistory | None:
     """The monthly review of one member (the core's rules: up to the qualified tier, or one step
-    down unless protected). Once per month: a second call in the same month changes nothing."""
+    down unless protected). Once per month: a second call in the same month changes nothing. A member
+    merged into another or erased is not reviewed (None)."""
     policy = tier_policy()
     month = month_of(now)
     with transaction.atomic():
         state = _state_lock(member_id)
-        if state.reviewed_month >= month:
+        if state.reviewed_month >= month or not _reviewable(member_id):
             return None
         return _review_locked(state, metrics_of(member_id, now), policy, now, month)
 
 
 def tiers_review_all(*, now: datetime, batch: int = 500) -> dict[str, int]:
     """Review every member (what :func:`tier_review` does, in batches); counts of reviewed, upgraded,
-    downgraded, skipped (already reviewed this month).
+    downgraded, skipped (already reviewed this month). Members merged into another (their orders sit with
+    the survivor: they would drift down a tier a month) and erased members are left out.
 
     Per batch, one transaction: the missing state rows are created, the batch's rows not yet
     reviewed this month are locked in member order (the order handler locks one member: no
@@ -373,10 +412,12 @@ def tiers_review_all(*, now: datetime, batch: int = 500) -> dict[str, int]:
     counts = {"reviewed": 0, "upgraded": 0, "downgraded": 0, "skipped": 0}
     last = 0
     while True:
-        ids = list(Member.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
-        if not ids:
+        page = list(Member.objects.filter(pk__gt=last).order_by("pk")
+                    .values_list("pk", "merged_into_id", "deleted_at")[:batch])
+        if not page:
             return counts
-        last = ids[-1]
+        last = page[-1][0]
+        ids = [pk for pk, merged_into, deleted in page if merged_into is None and deleted is None]
         with transaction.atomic():
             TierState.objects.bulk_create([TierState(member_id=i) for i in ids], ignore_conflicts=True)
             states = list(TierState.objects.select_for_update().filter(member_id__in=ids)

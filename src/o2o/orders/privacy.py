@@ -5,8 +5,9 @@ after it blanked the orders' contact and address. What goes (replaced by ``mark`
 
 * what a person typed: an order's cancel reason when a member or staff cancelled it (a system's fixed
   reason, e.g. "not paid in time", stays), every return's reason; and what a courier sent: the courier
-  task's failure reason, tracking events' reasons. That text (:func:`typed_texts`) is also cut out
-  wherever it was copied: order history reasons (where ``history.log`` cut it off at 200 characters too),
+  task's failure reason, tracking events' reasons (all of them in place: a status description may name who
+  signed). The typed text and the courier's exception text (:func:`typed_texts`: failed / cancelled events
+  only, never status descriptions such as "已送达") is also cut out wherever it was copied: order history reasons (where ``history.log`` cut it off at 200 characters too),
   refund reasons, delivery alerts' messages, the outbox's order / return events;
 * tracking events' ``raw`` payloads (recipient, phone, address);
 * payment providers' payloads keep their amounts, statuses and ids, but lose the payer's identifiers
@@ -61,6 +62,7 @@ PERSONAL_KEYS = frozenset({
     "lng", "latitude", "longitude", "receiver_lat", "receiver_lng", "id_card",
 })
 _CANCELLED = ("cancelled",)
+_COURIER_EXCEPTIONS = ("failed", "cancelled")  # TaskStatus values whose event reason is the courier's own text
 _BATCH = 200
 
 
@@ -75,7 +77,9 @@ def redact(data: Any, mark: str) -> Any:
 
 def typed_texts(order_ids: list[int]) -> set[str]:
     """Free text people or couriers typed about these orders: cancel reasons of cancels by a member or
-    staff, return reasons, courier tasks' failure reasons, tracking events' reasons."""
+    staff, return reasons, courier tasks' failure reasons, the reasons of failed / cancelled tracking events
+    (the courier's exception text, copied into the history and alerts). Other tracking events' reasons are
+    the courier's status descriptions ("已送达" on every SF update): not typed, never cut out elsewhere."""
     if not order_ids:
         return set()
     by_person = set(OrderEvent.objects.filter(order_id__in=order_ids, kind=EventKind.ORDER, to_status__in=_CANCELLED)
@@ -85,7 +89,8 @@ def typed_texts(order_ids: list[int]) -> set[str]:
     texts |= set(Return.objects.filter(order_id__in=order_ids).exclude(reason="").values_list("reason", flat=True))
     tasks = CourierTask.objects.filter(shipment__order_id__in=order_ids)
     texts |= set(tasks.exclude(failed_reason="").values_list("failed_reason", flat=True))
-    texts |= set(TrackingEvent.objects.filter(task__in=tasks).exclude(reason="").values_list("reason", flat=True))
+    texts |= set(TrackingEvent.objects.filter(task__in=tasks, status__in=_COURIER_EXCEPTIONS).exclude(reason="")
+                 .values_list("reason", flat=True))
     return {t for t in texts if t.strip()}
 
 

@@ -141,3 +141,52 @@ def test_a_channel_backend_gets_403_on_orders_stock_points_coupons_and_admin(cli
     admin = client.get("/admin/", **h)  # the admin takes no bearer tokens and the account has no password
     assert admin.status_code == 302 and "/login" in admin["Location"]
     assert not client.login(username="mini-program-backend", password="")
+
+
+def test_a_channel_backend_links_only_to_a_member_it_could_sign_in_itself(client):
+    """The takeover: a POS backend attached a card of its own to a Douyin-only member, then signed in with the
+    card and got that member's token. Now 403 ``member_not_of_channel``: the target must already hold an
+    identity the backend vouches for (its kinds; openids: its app ids)."""
+    pos = backend_token("pos-backend", "--channel", "pos")
+    dy = backend_token("dy-backend", "--channel", "douyin", "--app-id", "tt01")
+    victim = post(client, "/api/v1/members/identify", {"channel": "douyin", "kind": "douyin_openid",
+                                                       "value": "dyVICTIM0001", "app_id": "tt01"}, dy).json()
+    evil = {"channel": "pos", "kind": "pos_card", "value": "EVIL12345"}
+    assert_error(post(client, f"/api/v1/members/{victim['member_id']}/identities", evil, pos), 403,
+                 "member_not_of_channel")
+    assert not Member.objects.get(pk=victim["member_id"]).identities.filter(kind="pos_card").exists()
+    signed = post(client, "/api/v1/members/identify", evil, pos).json()  # the card is nobody's: a new member
+    assert signed["created"] and signed["member_id"] != victim["member_id"]
+    # a member the POS backend signed in itself (holds a card) may get another card
+    again = post(client, f"/api/v1/members/{signed['member_id']}/identities",
+                 {**evil, "value": "EVIL67890"}, pos)
+    assert again.status_code == 200 and again.json()["merge"] is None
+    # openids count only under the backend's own app ids
+    mini = backend_token()  # wxshop
+    other_app = post(client, "/api/v1/members/identify", {"channel": "mini_program", "kind": "wechat_openid",
+                                                          "value": "oOTHERapp0002", "app_id": "wxother"},
+                     staff("hq_admin")[1]).json()
+    phone = {"channel": "mini_program", "kind": "phone", "value": "13800138077"}
+    assert_error(post(client, f"/api/v1/members/{other_app['member_id']}/identities", phone, mini), 403,
+                 "member_not_of_channel")
+    # HQ keeps linking to anyone
+    hq = post(client, f"/api/v1/members/{victim['member_id']}/identities", {**evil, "value": "HQCARD0001"},
+              staff("hq_admin")[1])
+    assert hq.status_code == 200, hq.content
+
+
+def test_a_channel_backend_cannot_take_a_pre_oneid_contact_phone_without_a_merge(client):
+    """Y has phone P only as a contact phone from before OneID: linking P to another member is a merge (409 for a
+    backend), never a silent attach after which Y's phone sign-in would land on the other member."""
+    from o2o.accounts.pii_services import member_set_phone
+
+    h5 = backend_token("h5-backend", "--channel", "h5")
+    old, _ = member("老会员")
+    member_set_phone(member=old, phone="13900139001")
+    mine = post(client, "/api/v1/members/identify", {"channel": "h5", "kind": "phone", "value": "13900139002"},
+                h5).json()
+    assert_error(post(client, f"/api/v1/members/{mine['member_id']}/identities",
+                      {"channel": "h5", "kind": "phone", "value": "13900139001"}, h5), 409, "merge_needs_hq")
+    back = post(client, "/api/v1/members/identify", {"channel": "h5", "kind": "phone", "value": "13900139001"},
+                h5).json()
+    assert back["member_id"] == old.pk and not back["created"]
