@@ -47,6 +47,9 @@ class Command(BaseCommand):
             f"{base}/api/v1/payments ; then curl -X POST {member} {base}/api/v1/payments/sandbox/OUT_TRADE_NO/pay")
         out(f'  门店工作台 store queue: curl -H "Authorization: Bearer demo-clerk-token" '
             f'"{base}/api/v1/store/queue?location_id=1"   (流程 the whole loop: docs/orders.md)')
+        out(f"  会员码 member code: {base}/shop/me/code (signed in) -> scan or type it at {base}/console/counter "
+            f"(会员查询 member look-up); API: curl {member} {base}/api/v1/members/me/code")
+        out(f"  积分兑换 points exchange and coupons: {base}/shop/coupons ; 核销 at {base}/console/counter")
         out("")
         out(f"门店 stores {kinds[LocationKind.STORE]}, 中心仓 warehouses {kinds[LocationKind.WAREHOUSE]}, "
             f"前置仓 dark stores {kinds[LocationKind.DARK_STORE]}, SKUs {Sku.objects.count()}, "
