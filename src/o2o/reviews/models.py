@@ -38,8 +38,7 @@ class Review(models.Model):
         ]
         indexes = [
             # The public list and the average read only visible reviews of one SKU, newest first.
-            models.Index(fields=["sku", "-created_at", "-id"], condition=Q(hidden=False), include=["rating"],
-                         name="review_sku_visible"),
+            models.Index(fields=["sku", "-created_at", "-id"], condition=Q(hidden=False), name="review_sku_shown"),
             models.Index(fields=["member", "-created_at"], name="review_member_recent"),
         ]
 
