@@ -6,9 +6,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0007_channel_backend_binding'),
-        ('catalog', '0001_initial'),
-        ('orders', '0006_order_hold'),
         ('reviews', '0002_visible_index'),
     ]
 
