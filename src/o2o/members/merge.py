@@ -188,7 +188,9 @@ def _needs_hq(member: Member, key: IdentityKey) -> Conflict:
 
 
 def _lock_members(*ids: int) -> dict[int, Member]:
-    members = {m.pk: m for m in Member.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    # FOR NO KEY UPDATE (merges change only non-key columns): a sign-in that holds an identity row and
+    # inserts a row referencing the member (FK check: KEY SHARE) is not blocked by it, so the two cannot deadlock.
+    members = {m.pk: m for m in Member.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")}
     for pk in ids:
         if pk not in members:
             raise NotFound("会员不存在 Unknown member", code="unknown_member", details={"member_id": pk})

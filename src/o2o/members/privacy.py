@@ -248,7 +248,9 @@ def _lock_with_merged(member_id: int) -> tuple[Member, set[int]]:
         ids = _merged_chain(member_id)
         try:
             with transaction.atomic():
-                rows = list(Member.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+                # FOR NO KEY UPDATE: the rows change only in non-key columns; a sign-in inserting a row that
+                # references the member (its FK check takes KEY SHARE) is not blocked, so it cannot deadlock with us.
+                rows = list(Member.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))
                 if member_id not in {m.pk for m in rows}:
                     raise NotFound("会员不存在 Unknown member", code="unknown_member", details={"member_id": member_id})
                 if _merged_chain(member_id) != ids:

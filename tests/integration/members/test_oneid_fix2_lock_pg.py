@@ -81,3 +81,57 @@ def test_erasure_racing_a_merge_of_a_lower_id_member_into_it_stays_consistent():
             assert low.merged_into_id is None and low.display_name == f"甲{n}"
         else:  # the merge first: the erasure found the merged member and anonymised it too
             assert low.merged_into_id == erased.pk and low.display_name == privacy.ANONYMISED
+
+
+def test_a_sign_in_on_a_new_channel_racing_a_link_of_its_phone_never_deadlocks():
+    """The sign-in holds the phone identity's row and then inserts the owner's first row for a new channel (its
+    foreign-key check takes KEY SHARE on the member); the link locks both members first. With FOR UPDATE on
+    the members the two deadlocked; FOR NO KEY UPDATE does not block the key-share lock."""
+    import threading
+    import time
+
+    from django.db import transaction
+
+    from o2o.accounts.identities import identity_touch
+    from tests.concurrency import someone_waits_on_a_lock
+
+    hq = staff("hq_admin")[0]
+    now = timezone.now()
+    member_identify(kind="phone", value="13800138000", channel="h5", now=now)
+    target = _signed_in("race-target")
+    errors: dict[str, BaseException] = {}
+    holding = threading.Event()
+
+    def sign_in() -> None:
+        try:
+            with transaction.atomic():
+                key, index = identity_key("phone", "13800138000")
+                found = identity_owned(key, index, lock=True)
+                holding.set()
+                until = time.monotonic() + 5
+                while not someone_waits_on_a_lock() and time.monotonic() < until:
+                    time.sleep(0.01)
+                identity_touch(found, channel="mini_program", now=timezone.now())  # a new MemberChannel row
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors["sign_in"] = exc
+        finally:
+            connection.close()
+
+    def link() -> None:
+        holding.wait(5)
+        try:
+            member_link(member_id=target.pk, kind="phone", value="13800138000", channel="app", now=timezone.now(),
+                        by_user=hq)
+        except BaseException as exc:  # noqa: BLE001
+            errors["link"] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_in), threading.Thread(target=link)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, {k: repr(v)[:200] for k, v in errors.items()}
+    key, index = identity_key("phone", "13800138000")
+    assert identity_owned(key, index).member_id == target.pk  # the link merged the owner into the target
