@@ -6,6 +6,7 @@ from unfold.admin import ModelAdmin
 
 from o2o.common.admin import ChineseLabels, ReadOnlyMixin
 from o2o.members.models import (
+    LookupAttempt,
     PointsAccount,
     PointsCampaign,
     PointsEntry,
@@ -89,3 +90,11 @@ class TierStateAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
 class TierHistoryAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("member", "from_tier", "to_tier", "reason", "at")
     list_filter = ("reason", "to_tier")
+
+
+@admin.register(LookupAttempt)
+class LookupAttemptAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
+    """Staff look-ups of members (found or not; never the value looked up)."""
+
+    list_display = ("at", "user", "way", "found")
+    list_filter = ("way",)

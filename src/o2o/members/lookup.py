@@ -11,14 +11,21 @@ Nothing visible: 404 (``unknown_member``, or ``unknown_member_code`` for a code)
 someone exists elsewhere. A malformed phone, card or code is 422. Every member found is written to
 ``PiiAccessLog`` (action ``lookup``, field ``lookup.<phone|code|card>``, the staff user) before anything
 is returned (no log, no result); the phone itself is never logged.
+
+Every attempt, found or not, is also a ``LookupAttempt`` row (user, way, members found, time; never the
+value). A staff user whose look-ups found nobody ``O2O["MEMBER_LOOKUP_MISSES_PER_10_MIN"]`` times (default 20)
+in ten minutes gets 429 ``too_many_lookups`` until the window moves on: a clerk guessing phone numbers is
+stopped and leaves a trail, while a busy till scanning its customers' codes (hits) is never slowed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
 
 from o2o.accounts import pii
 from o2o.accounts.identities import identity_key
@@ -26,9 +33,10 @@ from o2o.accounts.identity_rules import IdentityKind
 from o2o.accounts.models import Member, MemberIdentity, PiiAccessLog
 from o2o.accounts.permissions import actor_of, visible_location_ids
 from o2o.accounts.pii_services import members_by_phone
-from o2o.common.errors import Forbidden, InvalidInput, NotFound
+from o2o.common.errors import ApiError, Forbidden, InvalidInput, NotFound
 from o2o.core.access import ActorKind, Perm
 from o2o.members import codes
+from o2o.members.models import LookupAttempt
 from o2o.members.selectors import members_for_staff
 
 WAYS = ("phone", "code", "card")
@@ -65,20 +73,38 @@ def _by_card(card: str) -> list[Member]:
     return list(Member.objects.filter(pk__in=owner, is_active=True).order_by("pk"))
 
 
+def misses_allowed() -> int:
+    return int(settings.O2O.get("MEMBER_LOOKUP_MISSES_PER_10_MIN", 20))
+
+
+def _throttle(user_id: int, now: datetime) -> None:
+    misses = LookupAttempt.objects.filter(user_id=user_id, found=0, at__gt=now - timedelta(minutes=10)).count()
+    if misses >= misses_allowed():
+        raise ApiError("查询未命中次数过多，请稍后再试 Too many look-ups found nobody; try again in a few minutes",
+                       code="too_many_lookups", status=429, details={"misses": misses, "minutes": 10})
+
+
 def member_lookup(request: HttpRequest, *, phone: str | None = None, code: str | None = None,
                   card: str | None = None, source: str = "api", now: datetime | None = None) -> Found:
     """The members found one way (exactly one of ``phone``, ``code``, ``card``), logged; see the module doc."""
     locations = require_staff(request)
     way, value = _one_way(phone, code, card)
-    if way == "code":
-        members = [codes.code_member(value, now=now)]
-    elif way == "phone":
-        members = members_for_staff(request, members_by_phone(pii.normalize_phone(value)))  # 422 masked
-    else:
-        members = members_for_staff(request, _by_card(value))
+    user_id = actor_of(request).id
+    at = now or timezone.now()
+    _throttle(user_id, at)
+    try:
+        if way == "code":
+            members = [codes.code_member(value, now=now)]
+        elif way == "phone":
+            members = members_for_staff(request, members_by_phone(pii.normalize_phone(value)))  # 422 masked
+        else:
+            members = members_for_staff(request, _by_card(value))
+    except NotFound:
+        LookupAttempt.objects.create(user_id=user_id, way=way, found=0, at=at)
+        raise
+    LookupAttempt.objects.create(user_id=user_id, way=way, found=len(members), at=at)
     if not members:
         raise NotFound("会员不存在 Unknown member", code="unknown_member", details={"by": way})
-    user_id = actor_of(request).id
     PiiAccessLog.objects.bulk_create([
         PiiAccessLog(user_id=user_id, member=m, field=f"lookup.{way}", action="lookup",
                      reason=f"会员查询 member look-up by {way} ({source})"[:200]) for m in members])

@@ -103,5 +103,5 @@ class PointsEntry(models.Model):
 
 # Tiers (会员等级) and member codes (会员码) live in their own modules; imported here so Django finds the models.
 from o2o.members.models_campaigns import PointsCampaign  # noqa: E402,F401
-from o2o.members.models_codes import MemberCode  # noqa: E402,F401
+from o2o.members.models_codes import LookupAttempt, MemberCode  # noqa: E402,F401
 from o2o.members.models_tiers import TierHistory, TierReason, TierRule, TierState  # noqa: E402,F401

@@ -38,3 +38,21 @@ class MemberCode(models.Model):
 
     def __str__(self) -> str:
         return f"member code of member#{self.member_id} until {self.expires_at:%H:%M:%S}"
+
+
+class LookupAttempt(models.Model):
+    """Every staff look-up of a member (phone, member code, card), found or not: the audit of misses (a clerk
+    guessing phone numbers leaves a trail; hits are also in the PII access log) and the base of the per-user
+    limit. The value looked up is never stored."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    way = models.CharField(max_length=8)
+    found = models.PositiveSmallIntegerField(help_text="members found")
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "会员查询记录 member look-up"
+        verbose_name_plural = "会员查询记录 member look-ups"
+        constraints = [models.CheckConstraint(condition=Q(way__in=["phone", "code", "card"]),
+                                              name="lookup_attempt_way_valid")]
+        indexes = [models.Index(fields=["user", "at"], name="lookup_attempt_user_time")]

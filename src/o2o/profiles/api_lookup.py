@@ -117,7 +117,7 @@ class LookupOut(Schema):
     members: list[LookupMemberOut]
 
 
-@router.post("/lookup", response=with_errors({200: LookupOut}),
+@router.post("/lookup", response=with_errors({200: LookupOut}, 429),
              summary="Find a member at the counter by phone, member code or POS card (staff with order.view)")
 def lookup(request: HttpRequest, body: LookupIn):
     found = member_lookup(request, phone=body.phone, code=body.code, card=body.card, source="api")

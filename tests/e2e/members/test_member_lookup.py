@@ -185,3 +185,19 @@ def test_garbage_is_422(client, w, body, code):
 def test_malformed_json_is_4xx(client, w):
     r = client.post(URL, "{", content_type="application/json", **auth(w.clerk_a))
     assert r.status_code in (400, 422) and set(r.json()) == {"code", "message", "details"}
+
+
+def test_misses_are_logged_without_the_value_and_a_guessing_clerk_is_stopped(client, w, settings):
+    from o2o.members.models import LookupAttempt
+
+    settings.O2O = {**settings.O2O, "MEMBER_LOOKUP_MISSES_PER_10_MIN": 2}
+    assert_error(find(client, {"phone": "13912349999"}, w.clerk_a), 404, "unknown_member")  # nobody
+    assert find(client, {"phone": PHONE_A}, w.clerk_a).status_code == 200  # hits never count
+    assert find(client, {"phone": PHONE_A}, w.clerk_a).status_code == 200
+    assert_error(find(client, {"phone": PHONE_B}, w.clerk_a), 404, "unknown_member")  # not this store's
+    rows = list(LookupAttempt.objects.order_by("pk").values_list("way", "found"))
+    assert rows == [("phone", 0), ("phone", 1), ("phone", 1), ("phone", 0)]
+    assert "13912349999" not in str(list(LookupAttempt.objects.values()))
+    assert_error(find(client, {"phone": PHONE_A}, w.clerk_a), 429, "too_many_lookups")  # two misses: stopped
+    assert LookupAttempt.objects.count() == 4  # the refused one is not a look-up
+    assert find(client, {"phone": PHONE_A}, w.hq).status_code == 200  # per user: HQ is not stopped
