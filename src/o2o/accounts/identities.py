@@ -28,7 +28,7 @@ from o2o.accounts import pii
 from o2o.accounts.identity_rules import PER_APP, IdentityKey, IdentityKind, check_channel, normalize
 from o2o.accounts.models import Member, MemberChannel, MemberIdentity
 from o2o.accounts.pii_services import PHONE, member_set_phone
-from o2o.common.errors import Forbidden, NotFound
+from o2o.common.errors import Forbidden
 
 
 def value_field(kind: IdentityKind) -> str:
@@ -152,16 +152,6 @@ def member_identify(*, kind: str, value: str, app_id: str = "", channel: str, no
             member.registered_channel = channel
         identity.refresh_from_db(fields=["last_seen_at"])
         return Identified(member=member, identity=identity, created=created)
-
-
-def active_member(member_id: int, *, lock: bool = False) -> Member:
-    qs = Member.objects.filter(pk=member_id, is_active=True)
-    if lock:
-        qs = qs.select_for_update()
-    member = qs.first()
-    if member is None:
-        raise NotFound("会员不存在 Unknown member", code="unknown_member", details={"member_id": member_id})
-    return member
 
 
 def rotate_identities(*, batch: int = 500) -> int:

@@ -1,8 +1,8 @@
 """Member code API (会员码), mounted from ``o2o.members.api``.
 
 * ``GET /members/me/code`` (the member): a fresh code, valid ``O2O["MEMBER_CODE_TTL_S"]`` seconds
-  (120 by default), with its QR as inline SVG. Each call issues a new code; the older ones stay
-  valid until they expire. Staff find the member by it with ``POST /members/lookup``.
+  (120 by default), with its QR as inline SVG. Each call issues a new code and the older one dies
+  (one live code per member); ``Cache-Control: no-store``. Staff find the member by it with ``POST /members/lookup``.
 """
 
 from __future__ import annotations

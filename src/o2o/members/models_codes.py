@@ -3,7 +3,7 @@
 A code is 18 digits: the prefix ``88`` (so a scanner's input is told apart from a phone number,
 which starts with ``1``), 15 random digits (``secrets``) and a Damm check digit (a typo is caught
 before any look-up). It lives ``O2O["MEMBER_CODE_TTL_S"]`` seconds (120 by default); asking again
-gives a fresh code while the older ones stay valid until they expire (``members.codes``).
+gives a fresh code and deletes the member's older ones: one live code per member (``members.codes``).
 
 The database keeps: every code is unique (``UNIQUE (code)``: a random collision is retried), has the
 prefix, and expires after it was issued (``CHECK expires_at > issued_at``).

@@ -109,9 +109,10 @@ def _check(req: PlaceRequest) -> None:
 
 def lock_active_member(member_id: int) -> None:
     """Lock the member's row for this transaction; 409 ``member_inactive`` when merged or deleted by now."""
+    # Merged or deleted members are inactive (CHECK constraints on accounts.Member): is_active says it all.
     row = (Member.objects.select_for_update(no_key=True).filter(pk=member_id)
-           .values_list("is_active", "merged_into_id", "deleted_at").first())
-    if row is None or not row[0] or row[1] is not None or row[2] is not None:
+           .values_list("is_active", "merged_into_id").first())
+    if row is None or not row[0]:
         details: dict = {"member_id": member_id}
         if row is not None and row[1] is not None:
             details["merged_into"] = row[1]

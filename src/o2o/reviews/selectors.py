@@ -18,7 +18,7 @@ _DIGITS = re.compile(r"\d{5,}")
 ANONYMOUS = "匿名会员"
 
 
-def masked_name(display_name: str, phone_masked: str) -> str:
+def masked_name(display_name: str) -> str:
     """"张**" from a name (its first character only), else "匿名会员": never a phone, not even its last digits
     (tied to a product and a date they would narrow a person down). A name that looks like a number (5+
     digits) is not shown at all."""
@@ -32,7 +32,7 @@ def review_dict(r: Review, *, public: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"id": r.pk, "sku_id": r.sku_id, "rating": r.rating, "text": r.text,
                            "created_at": timezone.localtime(r.created_at)}
     if public:
-        out["reviewer"] = masked_name(r.member.display_name, r.member.phone_masked)
+        out["reviewer"] = masked_name(r.member.display_name)
     else:
         out.update(order_id=r.order_id, order_line_id=r.order_line_id, hidden=r.hidden,
                    points_earned=r.points_earned)
@@ -52,7 +52,7 @@ def summary(sku_id: int) -> dict[str, Any]:
 def newest(sku_id: int, *, limit: int, offset: int = 0) -> list[dict[str, Any]]:
     """One query: the visible reviews, newest first, with the reviewer's masked name."""
     rows = (_visible(sku_id).select_related("member").only(
-        "pk", "sku_id", "rating", "text", "created_at", "member__display_name", "member__phone_masked")
+        "pk", "sku_id", "rating", "text", "created_at", "member__display_name")
         .order_by("-created_at", "-pk")[offset:offset + limit])
     return [review_dict(r, public=True) for r in rows]
 

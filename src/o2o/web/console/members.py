@@ -30,7 +30,8 @@ from o2o.web.console.forms import MemberLookupForm
 from o2o.web.shop.member import tier_card
 from o2o.web.templatetags.o2o_web import yuan
 
-# The serving tags (``profiles.api_lookup.SERVING_TAGS``) as the counter names them, and their coded values.
+# The serving tags (``profiles.api_lookup.SERVING_TAGS``) as the counter names them (translatable: the tag
+# catalogue's labels are Chinese only), and their coded values.
 TAG_LABEL = {
     "lifecycle_stage": _("生命周期"), "value_segment": _("价值分层"), "rfm_segment": _("RFM分群"),
     "churn_risk": _("流失风险"), "big_spender": _("高消费会员"), "preferred_channel": _("偏好渠道"),
@@ -44,9 +45,8 @@ TAG_VALUE = {
     "high": _("高"), "medium": _("中"), "low": _("低"),
     "champions": _("重要价值"), "loyal": _("忠诚"), "potential_loyalist": _("潜力忠诚"), "recent": _("新近"),
     "lost": _("已流失"), "hibernating": _("沉睡"), "needs_attention": _("需关注"),
-    "pickup": _("门店自提"), "delivery": _("配送"), "counter": _("门店现场"), "same_city": _("同城配送"),
-    "express": _("快递"), "morning": _("上午"), "midday": _("中午"), "afternoon": _("下午"), "evening": _("傍晚"),
-    "night": _("夜间"), **labels.CHANNEL,
+    "delivery": _("配送"), "morning": _("上午"), "midday": _("中午"), "afternoon": _("下午"), "evening": _("傍晚"),
+    "night": _("夜间"), **labels.MODE, **labels.CHANNEL,
 }
 
 
