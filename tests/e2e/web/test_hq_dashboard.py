@@ -25,8 +25,11 @@ def w(monkeypatch):
     PointsAccount.objects.create(member=mem)
     on_time = paid_order(world, mem, [(world.s1, 1)], choice="pickup")
     late = paid_order(world, mem, [(world.s2, 1)], choice="pickup", pickup=world.b)
-    shipment_mark_ready(on_time.shipments.get().pk, CLERK, now=world.now)
-    shipment_mark_ready(late.shipments.get().pk, CLERK, now=world.now + timedelta(days=1))
+    # Ready times relative to each shipment's own promise (placing reads the wall clock, not the world's
+    # fixed 10:00: after midnight the world's "now" lay after the promise and the on-time pickup was late).
+    first, second = on_time.shipments.get(), late.shipments.get()
+    shipment_mark_ready(first.pk, CLERK, now=first.eta_latest - timedelta(minutes=1))
+    shipment_mark_ready(second.pk, CLERK, now=second.eta_latest + timedelta(days=1))
     paid_order(world, mem, [(world.s1, 1)], choice="fastest")  # same city from a store nearby
     placed_order(world, mem, [(world.s2, 1)], choice="pickup")  # never paid: not counted
     return world
