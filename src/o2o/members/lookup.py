@@ -28,9 +28,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from o2o.accounts import pii
-from o2o.accounts.identities import identity_key
+from o2o.accounts.identities import identity_key, identity_owned
 from o2o.accounts.identity_rules import IdentityKind
-from o2o.accounts.models import Member, MemberIdentity, PiiAccessLog
+from o2o.accounts.models import Member, PiiAccessLog
 from o2o.accounts.permissions import actor_of, visible_location_ids
 from o2o.accounts.pii_services import members_by_phone
 from o2o.common.errors import ApiError, Forbidden, InvalidInput, NotFound
@@ -69,8 +69,8 @@ def _one_way(phone: str | None, code: str | None, card: str | None) -> tuple[str
 
 def _by_card(card: str) -> list[Member]:
     key, index = identity_key(IdentityKind.POS_CARD.value, card)
-    owner = MemberIdentity.objects.filter(kind=key.kind.value, value_index=index).values("member_id")
-    return list(Member.objects.filter(pk__in=owner, is_active=True).order_by("pk"))
+    found = identity_owned(key, index)  # one owner at most (UNIQUE kind, value_index)
+    return [found.member] if found is not None and found.member.is_active else []
 
 
 def misses_allowed() -> int:
