@@ -1,8 +1,9 @@
 """Sending what is due (``o2o send-notifications``): quiet hours, the marketing cap, delivery, retries.
 
 A notification's channels are one *cause* (``cause_key``): the sender takes a cause's rows under row locks
-(``SKIP LOCKED`` on PostgreSQL, so parallel senders share the work and never send a row twice; SQLite
-runs one writer at a time) and decides for the cause as a whole:
+(on PostgreSQL the cause's first row is taken with ``SKIP LOCKED`` as the cause's lock, so parallel senders
+share the work cause by cause, never split one and never send a row twice; SQLite runs one writer at a
+time) and decides for the cause as a whole:
 
 1. The member is gone (merged, deleted) -> ``suppressed`` (``member_inactive``); the cause is over
    (``expires_at``: the pickup deadline, the appointment, the coupon's end) -> ``suppressed`` (``expired``).
@@ -99,7 +100,14 @@ def cause_send(cause_key: str, now: datetime) -> Counter:
     with transaction.atomic():
         qs = Notification.objects.filter(cause_key=cause_key).order_by("pk")
         if connection.vendor == "postgresql":
-            qs = qs.select_for_update(skip_locked=True)
+            # The cause's first row is its lock. SKIP LOCKED over all of a cause's rows let two senders
+            # scanning at the same moment each take a part of one cause; the second then saw no cap mark and
+            # deferred its channels for a slot the first had taken. A sender that cannot take the first row
+            # leaves the whole cause to the one holding it; the holder then waits for nobody.
+            first = qs.values_list("pk", flat=True).first()
+            if first is None or not Notification.objects.filter(pk=first).select_for_update(skip_locked=True).exists():
+                return Counter()
+            qs = qs.select_for_update()
         rows = list(qs)
         due = [r for r in rows if r.status in PENDING and r.scheduled_for <= now]
         if not due:
