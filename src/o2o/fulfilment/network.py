@@ -11,6 +11,9 @@
   start of the current clock hour (rejected ones do not count: no pick happened).
 * **Queue**: the node's routed shipments still waiting (status ``reserved`` and reservation
   still active), an approximation of picks not yet done; the pick rate is the capacity.
+* **Opening hours**: ``Location.opening_hours`` as the node's (``stores.hours.routing_hours``):
+  the engine picks, hands to riders and has pickups ready only while the location is open; none
+  given: always open.
 
 A snapshot costs a fixed number of queries whatever the network's size: SKUs, locations,
 stock, routed shipments.
@@ -29,9 +32,11 @@ from o2o.catalog.models import Sku
 from o2o.common.errors import InvalidInput
 from o2o.core.geo import LatLng, haversine_m
 from o2o.core.routing import Mode, Network, Node, NodeKind, OrderLine, RoutingConfig
+from o2o.core.routing.eta import open_spans, week_pattern
 from o2o.fulfilment.models import RoutedShipment, ShipmentStatus
 from o2o.inventory.models import ReservationStatus, Stock
 from o2o.inventory.validation import MAX_QTY
+from o2o.stores.hours import routing_hours
 from o2o.stores.models import Location
 
 _CONFIG = RoutingConfig()
@@ -91,6 +96,7 @@ class Site:
     can_express: bool
     delivery_radius_m: int
     pick_capacity_per_hour: int
+    hours: tuple | None = None  # the engine's ``Node.opening_hours``; None: always open
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,7 @@ class Snapshot:
             "no_capacity": sorted(int(n.node_id) for n in nodes if n.capacity <= 0),
             "by_kind": {k.value: sum(1 for n in nodes if n.kind is k) for k in NodeKind},
             "queues": {str(n.node_id): n.queue for n in nodes if n.queue},
+            "closed_now": sorted(int(n.node_id) for n in nodes if not is_open(n.opening_hours, self.now)),
         }
 
 
@@ -131,6 +138,14 @@ def _capabilities(site: Site) -> frozenset[Mode]:
                                      (Mode.EXPRESS, site.can_express)) if ok)
 
 
+def is_open(hours: tuple | None, now: datetime) -> bool:
+    """Whether a node with these (engine) opening hours is open at ``now`` (local wall clock)."""
+    pattern = week_pattern(hours)
+    if pattern is None:
+        return True
+    return next(open_spans(pattern, now), (1, 1))[0] == 0
+
+
 def hour_start(now: datetime) -> datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
@@ -142,11 +157,12 @@ def load_network(*, lines: tuple[OrderLine, ...], point: LatLng, now: datetime,
     sites: dict[int, Site] = {}
     for row in Location.objects.filter(active=True).order_by("pk").values(
             "pk", "code", "name", "kind", "lat", "lng", "can_pickup", "can_same_city", "can_express",
-            "delivery_radius_m", "pick_capacity_per_hour"):
+            "delivery_radius_m", "pick_capacity_per_hour", "opening_hours"):
         where = LatLng(row["lat"], row["lng"])
         sites[row["pk"]] = Site(row["pk"], row["code"], row["name"], row["kind"], where, haversine_m(point, where),
                                 row["can_pickup"], row["can_same_city"], row["can_express"],
-                                row["delivery_radius_m"], row["pick_capacity_per_hour"])
+                                row["delivery_radius_m"], row["pick_capacity_per_hour"],
+                                routing_hours(row["opening_hours"]))
     ids = [s.id for s in sites.values() if _relevant(s, reach, pickup_location_id)]
     skus = [ln.sku_id for ln in lines]
     stock: dict[int, dict[int, int]] = {i: {} for i in ids}
@@ -172,5 +188,5 @@ def load_network(*, lines: tuple[OrderLine, ...], point: LatLng, now: datetime,
                           capabilities=_capabilities(site), stock=stock[i],
                           delivery_radius_m=float(site.delivery_radius_m),
                           capacity=max(0, site.pick_capacity_per_hour - used), queue=queue,
-                          pick_rate_per_hour=float(site.pick_capacity_per_hour)))
+                          pick_rate_per_hour=float(site.pick_capacity_per_hour), opening_hours=site.hours))
     return Snapshot(Network(nodes, config or routing_config()), sites, point, now)

@@ -11,7 +11,13 @@ Each kind is also a placement choice (``models.ChoiceKind``) routed by the same 
 (``models.routing_of``), so an order placed with an option's kind gets the plan it was quoted.
 
 ``now`` may be any aware time: it is read in local time (``clock.local``), as the engine's
-hours (night surcharge, express cut-off, this hour's capacity) and the labels' days are.
+hours (night surcharge, express cut-off, this hour's capacity, the locations' opening hours)
+and the labels' days are.
+
+Opening hours: a location picks, has pickups ready and hands parcels to riders only while
+open (``core.routing.eta``), so at night a pickup reads "明天 07:15 前可取" and a same-city
+delivery that cannot leave within ``MINUTES_TEXT_MAX`` minutes (its store is closed, or its
+queue is long) reads as a day and a time ("同城配送 明天 07:45 前送达"), never "约 400 分钟".
 
 ``fee_fen`` is what the customer pays: the plan's cash cost (pick/pack plus courier or
 carrier), no margin and no free-delivery threshold yet. When no option fills the cart the
@@ -36,6 +42,7 @@ from o2o.fulfilment.network import Site, Snapshot, load_basket, load_network, pi
 from o2o.inventory.selectors import to_gcj02
 
 MAX_PICKUP_OPTIONS = 3
+MINUTES_TEXT_MAX = 120  # a same-city ETA further off is shown as a day and a time, not minutes
 _QUARTER = 15
 
 
@@ -69,6 +76,13 @@ def round_up_quarter(at: datetime) -> datetime:
     if base < at:
         base += timedelta(minutes=1)
     return base + timedelta(minutes=(-base.minute) % _QUARTER)
+
+
+def minutes_away(at: datetime, now: datetime) -> int | None:
+    """Whole minutes from ``now`` to ``at`` (at least 1) when at most ``MINUTES_TEXT_MAX``; else None:
+    say the day and time (``round_up_quarter`` of the window's end) instead."""
+    minutes = max(1, math.ceil((at - now).total_seconds() / 60 - 1e-9))
+    return minutes if minutes <= MINUTES_TEXT_MAX else None
 
 
 def _shipments(plan: Plan, sites: dict[int, Site]) -> list[dict]:
@@ -152,8 +166,13 @@ def _delivery_option(q: _Quote, kind: str, net: Network, choice: Choice) -> dict
     fee = yuan(plan.cash_fen)
     if kind == "same_city":
         minutes = max(s.eta.earliest_min for s in plan.shipments)
-        return _option(kind, plan, q.snap.sites, f"同城配送 约 {minutes} 分钟 {fee}",
-                       f"Same-city delivery, about {minutes} min, {fee}")
+        if minutes <= MINUTES_TEXT_MAX:
+            return _option(kind, plan, q.snap.sites, f"同城配送 约 {minutes} 分钟 {fee}",
+                           f"Same-city delivery, about {minutes} min, {fee}")
+        by = round_up_quarter(max(s.eta.latest for s in plan.shipments))
+        day, day_en = day_word(by, q.now)
+        return _option(kind, plan, q.snap.sites, f"同城配送 {day} {by:%H:%M} 前送达 {fee}",
+                       f"Same-city delivery by {by:%H:%M} {day_en}, {fee}")
     arrives = max(s.eta.latest for s in plan.shipments)
     day, day_en = day_word(arrives, q.now)
     return _option(kind, plan, q.snap.sites, f"快递 {day}送达 {fee}", f"Express, delivered {day_en}, {fee}")

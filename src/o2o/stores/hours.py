@@ -3,6 +3,9 @@
 Days are ``mon``..``sun``; each holds a list of ``[open, close]`` spans in 24-hour ``HH:MM`` with
 open < close (a missing day: hours not given; an empty list: closed that day). Checked by the model
 field (admin forms) and by the CSV/Excel import, so every reader (storefront, API) can rely on it.
+A span never runs past midnight: a store open until 02:00 closes its day at "24:00" and opens the
+next at "00:00" (the routing engine joins the two). ``routing_hours`` turns them into the routing
+engine's minutes.
 """
 
 from __future__ import annotations
@@ -32,3 +35,36 @@ def validate_opening_hours(value: object) -> None:
                 raise ValidationError(f"{day}: 时间段须为 [\"HH:MM\", \"HH:MM\"] 且开始早于结束 "
                                       "each span is [open, close] in HH:MM, open before close",
                                       code="invalid_opening_hours")
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def routing_hours(value: object) -> tuple[tuple[tuple[int, int], ...], ...] | None:
+    """The hours as the routing engine's ``Node.opening_hours``: per weekday (Monday first) the
+    (open, close) minutes of the day; ``None``: always open.
+
+    Not given (an empty object, or not an object) is always open; a missing day is open all
+    day (hours not given for it, as the storefront says); an empty list is closed that day.
+    A span that does not parse is left out (the validator keeps them out of the database).
+    """
+    if not isinstance(value, dict) or not value:
+        return None
+    week = []
+    for day in DAYS:
+        spans = value.get(day)
+        if spans is None:
+            week.append(((0, 24 * 60),))
+            continue
+        out = []
+        for span in spans if isinstance(spans, list) else ():
+            try:
+                a, b = (_minutes(t) for t in span)
+            except (TypeError, ValueError, AttributeError):
+                continue
+            if 0 <= a < b <= 24 * 60:
+                out.append((a, b))
+        week.append(tuple(out))
+    return tuple(week)

@@ -43,7 +43,7 @@ from o2o.core.geo import LatLng, haversine_m, in_china_bbox, out_of_china
 from o2o.core.routing.basket import Basket
 from o2o.core.routing.config import PickCost, RoutingConfig
 from o2o.core.routing.costs import Tariff, courier_tariffs, express_tariff, lateness_fen, pick_cost_of
-from o2o.core.routing.eta import dispatch_min, eta_window, is_night, late_minutes, promised_by
+from o2o.core.routing.eta import eta_window, is_night, late_minutes, promised_by, ready_min
 from o2o.core.routing.model import Choice, EtaWindow, Mode, Node, NodeId, Order, Reason
 from o2o.core.routing.network import Network, Usage
 from o2o.core.routing.surcharges import Surcharges
@@ -161,7 +161,7 @@ def gather(
         if node.node_id in excluded:
             return
         found.reachable.add(node.node_id)
-        ready = dispatch_min(node, config)
+        ready = ready_min(node, mode, now, config)  # queue + prep, within the node's opening hours
         if ready is None or network.capacity_left(node.node_id, usage) < 1:
             found.no_capacity.add(node.node_id)
             return

@@ -120,6 +120,9 @@ class RoutingConfig:
       * express: dispatched today if ready before ``express_cutoff_hour`` (else tomorrow),
         delivered ``express_transit_days`` later between ``express_window_hours``.
       * night window ``night_hours`` = [start, end) in local time of ``now``.
+      * opening hours (``Node.opening_hours``): work happens only while the node is open;
+        a pickup is ready at least ``pickup_collect_min`` (15) before closing, so the customer
+        can still collect it; a same-city rider arrives before closing (see :mod:`.eta`).
 
     Promises (when the order gives no ``promised_by``)
       * same city ``same_city_promise_min`` (60), pickup ``pickup_promise_min`` (120),
@@ -148,6 +151,7 @@ class RoutingConfig:
     express_cutoff_hour: int = 20
     express_transit_days: int = 1
     express_window_hours: tuple[int, int] = (9, 21)
+    pickup_collect_min: int = 15
     same_city_promise_min: int = 60
     pickup_promise_min: int = 120
     walkin_share: dict[NodeKind, float] = field(default_factory=_default_walkin)

@@ -29,6 +29,7 @@ from o2o.core.geo import LatLng
 
 __all__ = [
     "Choice",
+    "OpeningHours",
     "CostBreakdown",
     "EtaWindow",
     "Mode",
@@ -47,6 +48,9 @@ __all__ = [
 
 NodeId = int | str
 SkuId = int | str
+# Opening hours by weekday, Monday first: 7 tuples of (open, close) minutes of the local day.
+# 0 <= open < 1440, 0 < close <= 1440; close < open runs past midnight; () closes the day.
+OpeningHours = tuple[tuple[tuple[int, int], ...], ...]
 
 
 class NodeKind(StrEnum):
@@ -140,6 +144,9 @@ class Node:
       ``floor(available * (1 - share))`` with the share read to 4 decimals, so the store
       always keeps at least ``ceil(available * share)`` units.
     * ``pick_cost_order_fen`` / ``pick_cost_line_fen``: override the config's pick/pack cost.
+    * ``opening_hours``: when the node works (:data:`OpeningHours`, the local wall clock of
+      ``now``); ``None``: always open. Picking, collection and courier hand-over happen only
+      while it is open (:mod:`.eta`).
     """
 
     node_id: NodeId
@@ -155,6 +162,7 @@ class Node:
     walkin_share: float | None = None
     pick_cost_order_fen: int | None = None
     pick_cost_line_fen: int | None = None
+    opening_hours: OpeningHours | None = None
 
 
 @dataclass(frozen=True, slots=True)

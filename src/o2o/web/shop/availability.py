@@ -2,20 +2,21 @@
 
 * Product page: the routing quote for one unit at the customer's point, with the current store
   as the chosen pickup store (``fulfilment.quotes.quote``): pickup at a store (distance, day),
-  same-city delivery (minutes) and express (day), as the checkout would offer them.
+  same-city delivery (minutes) and express (day), as the checkout would offer them. The quote
+  keeps to the stores' opening hours: at night a pickup is "明天可自提 · 明天 07:15 前备好" and a
+  same-city delivery from a closed store says its day and time ("明天 07:45 前送达"), not minutes.
 * Lists: one cheap stock read for the whole page (``inventory.selectors.availability``, one
   aggregate query), giving a short badge per SKU; a quote per list item would cost ~10 ms each.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
 from o2o.common.errors import ApiError
-from o2o.fulfilment.quotes import quote
+from o2o.fulfilment.quotes import minutes_away, quote, round_up_quarter
 from o2o.inventory.selectors import availability
 from o2o.inventory.validation import Line
 from o2o.web.shop.labels import day_text
@@ -48,15 +49,23 @@ def _pickup(opt: dict, now) -> Offer:  # noqa: ANN001
     day = day_text(opt["ready_by"], now)
     text = _("%(store)s 有货 %(km)s，%(day)s可自提") % {"store": ship["location_name"], "km": km(opt["distance_m"]),
                                                   "day": day}
-    detail = _("%(time)s 前备好") % {"time": opt["ready_by"].strftime("%H:%M")}
+    time = opt["ready_by"].strftime("%H:%M")
+    if opt["ready_by"].date() == now.date():
+        detail = _("%(time)s 前备好") % {"time": time}
+    else:
+        detail = _("%(day)s %(time)s 前备好") % {"day": day, "time": time}
     return Offer("pickup", text, detail, opt["location_id"])
 
 
 def _same_city(opt: dict, now) -> Offer:  # noqa: ANN001
-    minutes = max(1, math.ceil((opt["eta"]["earliest"] - now).total_seconds() / 60))
+    minutes = minutes_away(opt["eta"]["earliest"], now)
     ship = opt["shipments"][0]
-    return Offer("same_city", _("可配送 约 %(min)s 分钟") % {"min": minutes},
-                 _("由 %(store)s 配送") % {"store": ship["location_name"]})
+    if minutes is not None:
+        text = _("可配送 约 %(min)s 分钟") % {"min": minutes}
+    else:  # the store is closed now (or busy): when, not how long
+        by = round_up_quarter(opt["eta"]["latest"])
+        text = _("可配送 %(day)s %(time)s 前送达") % {"day": day_text(by, now), "time": by.strftime("%H:%M")}
+    return Offer("same_city", text, _("由 %(store)s 配送") % {"store": ship["location_name"]})
 
 
 def _express(opt: dict, now) -> Offer:  # noqa: ANN001

@@ -17,7 +17,6 @@ reason beside the select, and placing with it is a 409 ``coupon_not_applicable``
 
 from __future__ import annotations
 
-import math
 import secrets
 from datetime import datetime
 
@@ -30,7 +29,7 @@ from django.views.decorators.http import require_http_methods
 from o2o.catalog.models import Channel
 from o2o.common.errors import ApiError
 from o2o.core.loyalty.deduction import max_deductible
-from o2o.fulfilment.quotes import day_word
+from o2o.fulfilment.quotes import day_word, minutes_away, round_up_quarter
 from o2o.inventory.idempotency import run_idempotent
 from o2o.members.points import deduction_rule
 from o2o.members.selectors import available_points
@@ -71,7 +70,11 @@ def _describe(kind: str, d: dict, now: datetime) -> str:
         return _("%(store)s · 距你 %(km)s · %(day)s %(time)s 前备好") % {
             "store": stores, "km": km(d.get("distance_m")), "day": day, "time": d["ready_by"].strftime("%H:%M")}
     if kind == "same_city":
-        minutes = max(1, math.ceil((d["eta"]["earliest"] - now).total_seconds() / 60))
+        minutes = minutes_away(d["eta"]["earliest"], now)
+        if minutes is None:  # the store is closed now (or its queue is long): a day and a time, not minutes
+            by = round_up_quarter(d["eta"]["latest"])
+            return _("%(day)s %(time)s 前送达 · 由 %(store)s 配送") % {
+                "day": day_word(by, now)[0], "time": by.strftime("%H:%M"), "store": stores}
         return _("约 %(min)s 分钟送达 · 由 %(store)s 配送") % {"min": minutes, "store": stores}
     day, _en = day_word(d["eta"]["latest"], now)
     return _("%(day)s送达 · 由 %(store)s 发货") % {"day": day, "store": stores}

@@ -8,10 +8,10 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from o2o.fulfilment import clock
 from o2o.stores.models import Location
 from o2o.web.auth import current_member
 from o2o.web.shop.basket import cart_count
@@ -31,8 +31,11 @@ def page(request: HttpRequest, template: str, context: dict[str, Any] | None = N
 
 
 def hours_today(location: Location, now: datetime | None = None) -> tuple[str, bool | None]:
-    """(today's opening hours as text, open now?) from ``Location.opening_hours``; None: not given."""
-    now = timezone.localtime(now or timezone.now())
+    """(today's opening hours as text, open now?) from ``Location.opening_hours``; None: not given.
+
+    ``now``: the routing clock's (``fulfilment.clock``), so "已打烊" and the availability's "明天可自提"
+    read the same time."""
+    now = clock.local(now)
     hours = location.opening_hours if isinstance(location.opening_hours, dict) else {}
     spans = hours.get(DAYS[now.weekday()])
     if spans is None:
