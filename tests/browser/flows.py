@@ -95,9 +95,13 @@ def clerk_picks_and_packs(page: Page, shipment_id: int, sku_ids: list[int], shot
     page.wait_for_url(re.compile(rf"/console/shipments/{shipment_id}"))
     page.get_by_test_id("start-picking").click()
     expect(page.get_by_test_id("shipment-status")).to_have_attribute("data-status", "picking")
-    expect(page.get_by_test_id("mark-ready")).to_be_disabled()  # until every line is ticked
+    expect(page.get_by_test_id("mark-ready")).to_be_disabled()  # until every line is confirmed on the server
     for sku_id in sku_ids:
-        page.get_by_test_id(f"pick-line-{sku_id}").check()
+        page.get_by_test_id(f"pick-line-{sku_id}").click()  # htmx: the server records it and answers the lines
+        expect(page.get_by_test_id(f"picked-line-{sku_id}")).to_be_visible()
+    expect(page.get_by_test_id("pick-lines")).to_have_attribute("data-all-picked", "1")
+    expect(page.get_by_test_id("mark-ready")).to_be_enabled()
+    expect(page.get_by_test_id("mark-ready")).to_be_focused()  # the keyboard moves on to "mark ready"
     shots(page, "clerk-picking")
     page.get_by_test_id("mark-ready").click()
     expect(page.get_by_test_id("shipment-status")).not_to_have_attribute("data-status", "picking")

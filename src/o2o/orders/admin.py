@@ -19,6 +19,7 @@ from o2o.orders.models import (
     Return,
     ReturnLine,
     Shipment,
+    ShipmentLine,
 )
 
 
@@ -49,11 +50,18 @@ class OrderAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     inlines = [LineInline, ShipmentInline, EventInline]
 
 
+class PickLineInline(ReadOnlyMixin, ChineseInlineLabels, TabularInline):
+    model = ShipmentLine
+    extra = 0
+    fields = ("sku", "qty", "picked_qty", "picked_at", "picked_by")
+
+
 @admin.register(Shipment)
 class ShipmentAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     list_display = ("id", "order", "location", "mode", "status", "eta_latest", "pickup_deadline")
     list_filter = ("mode", "status")
     search_fields = ("order__number",)
+    inlines = [PickLineInline]
 
 
 @admin.register(Payment)

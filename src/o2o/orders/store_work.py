@@ -5,9 +5,15 @@ Each service is one transaction that locks the order row first (``locks``), then
 cross-app lock order (routed shipment -> reservation and stock -> order shipment). ``by`` is
 the staff member, recorded in the order's history and the inventory ledger.
 
-* ``shipment_start_picking``: ``allocated -> picking`` (optional: "ready" may skip it). Neither it nor
-  ``shipment_mark_ready`` touches a held order (``Order.hold``, a 拼团 not yet full): 409 ``order_on_hold``.
-* ``shipment_mark_ready``: pickup -> ``ready_for_pickup`` with a pickup code and deadline
+* ``shipment_start_picking``: ``allocated -> picking`` (optional: picking a line or "ready" starts it).
+  Neither it, picking nor ``shipment_mark_ready`` touches a held order (``Order.hold``, a 拼团 not yet
+  full): 409 ``order_on_hold``.
+* ``shipment_pick_line``: the clerk confirms a line (by its SKU) as picked, whole or ``qty`` units
+  (an absolute count: repeating it changes nothing; 0 takes the confirmation back). Recorded on
+  the line (``ShipmentLine.picked_qty``, who and when) and in the order's history.
+* ``shipment_mark_ready``: refused with 409 ``lines_not_picked`` (the open lines in ``details``)
+  until every line is fully picked, unless ``pick_all`` (an integration that confirms picking in its
+  own system: every line is recorded as picked by the caller, in the same transaction). Then: pickup -> ``ready_for_pickup`` with a pickup code and deadline
   (the reservation is held until a day after it; a hold that already lapsed, expired or
   shorted, is a 409 ``hold_lost`` and nothing changes: the clerk rejects the shipment, which
   re-routes it); same city -> ``awaiting_courier`` and a courier is booked
@@ -29,7 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from o2o.common.errors import ApiError, Conflict, InvalidInput, NotFound
@@ -44,7 +50,15 @@ from o2o.inventory.reservations import reservation_extend
 from o2o.orders import delivery, history, pickup
 from o2o.orders.actors import By, system
 from o2o.orders.locks import lock_order
-from o2o.orders.models import DeliveryAlert, EventKind, Order, OrderLine, Shipment, ShipmentStatus
+from o2o.orders.models import (
+    DeliveryAlert,
+    EventKind,
+    Order,
+    OrderLine,
+    Shipment,
+    ShipmentLine,
+    ShipmentStatus,
+)
 
 log = logging.getLogger("o2o.orders")
 
@@ -89,7 +103,101 @@ def shipment_start_picking(shipment_id: int, by: By, *, now: datetime | None = N
         return history.shipment_move(s, SS.PICKING, by=by, now=now, reason="开始拣货 picking started")
 
 
-def shipment_mark_ready(shipment_id: int, by: By, tracking_no: str = "", *, now: datetime | None = None) -> Shipment:
+# --- picking, line by line --------------------------------------------------------------------
+
+def _pick_rows(s: Shipment) -> dict[int, ShipmentLine]:
+    """The shipment's pick lines by SKU, made from ``Shipment.lines`` on first use (the caller holds the
+    order's row lock, so nobody else makes them meanwhile; the UNIQUE constraint backs that up)."""
+    wanted: dict[int, int] = {}
+    for ln in s.lines:
+        wanted[int(ln["sku_id"])] = wanted.get(int(ln["sku_id"]), 0) + int(ln["qty"])
+    rows = {r.sku_id: r for r in ShipmentLine.objects.filter(shipment=s)}
+    missing = [ShipmentLine(shipment=s, sku_id=sku, qty=qty) for sku, qty in wanted.items() if sku not in rows]
+    if missing:
+        ShipmentLine.objects.bulk_create(missing)
+        rows = {r.sku_id: r for r in ShipmentLine.objects.filter(shipment=s)}
+    return rows
+
+
+def picked_of(shipment_ids: list[int]) -> dict[int, dict[int, int]]:
+    """{shipment id: {sku id: picked qty}} for pick lines made so far (a line not yet made: 0 picked)."""
+    out: dict[int, dict[int, int]] = {}
+    for sid, sku, picked in ShipmentLine.objects.filter(shipment_id__in=shipment_ids).values_list(
+            "shipment_id", "sku_id", "picked_qty"):
+        out.setdefault(sid, {})[sku] = picked
+    return out
+
+
+def _line_dict(row: ShipmentLine) -> dict[str, Any]:
+    return {"sku_id": row.sku_id, "qty": row.qty, "picked_qty": row.picked_qty, "picked": row.picked_qty >= row.qty,
+            "picked_at": timezone.localtime(row.picked_at) if row.picked_at else None,
+            "picked_by": row.picked_by_id}
+
+
+def _open_lines(rows: dict[int, ShipmentLine]) -> list[dict[str, Any]]:
+    return [{"sku_id": r.sku_id, "qty": r.qty, "picked_qty": r.picked_qty}
+            for r in sorted(rows.values(), key=lambda r: r.sku_id) if r.picked_qty < r.qty]
+
+
+def shipment_pick_line(shipment_id: int, sku_id: int, by: By, qty: int | None = None, *,
+                       now: datetime | None = None) -> dict[str, Any]:
+    """Confirm ``qty`` units (default: the whole line) of the shipment's line of ``sku_id`` as picked.
+
+    An absolute count, so repeating it is harmless (nothing is rewritten; no second history entry);
+    0 takes a confirmation back. Only while the shipment is to be picked (409 ``not_picking``);
+    an ``allocated`` shipment starts picking. 404 ``unknown_line``; 422 ``invalid_pick_qty``
+    beyond the line's quantity. Answers the line and what is still open.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        order, s = _locked(shipment_id)
+        _not_held(order, s)
+        if s.status not in TO_PICK:
+            raise Conflict("该发货单不在拣货阶段 This shipment is not being picked", code="not_picking",
+                           details={"shipment_id": s.pk, "status": s.status})
+        rows = _pick_rows(s)
+        row = rows.get(sku_id)
+        if row is None:
+            raise NotFound("发货单中没有这一商品 This shipment has no line of that SKU", code="unknown_line",
+                           details={"shipment_id": s.pk, "sku_id": sku_id, "lines": sorted(rows)})
+        qty = row.qty if qty is None else qty
+        if qty < 0 or qty > row.qty:
+            raise InvalidInput("拣货数量应在 0 到该行数量之间 The picked quantity must be between 0 and the line's",
+                               code="invalid_pick_qty",
+                               details={"shipment_id": s.pk, "sku_id": sku_id, "qty": qty, "line_qty": row.qty})
+        changed = (ShipmentLine.objects.filter(pk=row.pk, qty__gte=qty).exclude(picked_qty=qty)
+                   .update(picked_qty=qty, picked_at=now, picked_by_id=by.user_id))
+        if changed:
+            if s.status == ShipmentStatus.ALLOCATED and qty > 0:
+                history.shipment_move(s, SS.PICKING, by=by, now=now, reason="开始拣货 picking started")
+            name = OrderLine.objects.filter(order_id=s.order_id, sku_id=sku_id).values_list("name", flat=True).first()
+            history.log(order, by=by, kind=EventKind.NOTE, shipment=s, at=now,
+                        reason=f"拣货确认 picked {qty}/{row.qty}: {name or sku_id}")
+        row.refresh_from_db()
+        rows[sku_id] = row
+        s.refresh_from_db(fields=["status"])
+        return {"shipment_id": s.pk, "shipment_status": s.status, "line": _line_dict(row), "changed": bool(changed),
+                "all_picked": not _open_lines(rows), "open_lines": _open_lines(rows)}
+
+
+def _lines_picked(order: Order, s: Shipment, by: By, now: datetime, pick_all: bool) -> None:
+    """Every line fully picked, else 409 ``lines_not_picked``; ``pick_all`` records them all picked first."""
+    rows = _pick_rows(s)
+    if pick_all:
+        n = (ShipmentLine.objects.filter(shipment=s, picked_qty__lt=F("qty"))
+             .update(picked_qty=F("qty"), picked_at=now, picked_by_id=by.user_id))
+        if n:
+            history.log(order, by=by, kind=EventKind.NOTE, shipment=s, at=now,
+                        reason=f"全部确认拣货 all lines confirmed picked (pick_all: {n} lines)")
+        return
+    still = _open_lines(rows)
+    if still:
+        raise Conflict("还有商品未确认拣货 Some lines are not picked yet", code="lines_not_picked",
+                       details={"shipment_id": s.pk, "lines": still})
+
+
+def shipment_mark_ready(shipment_id: int, by: By, tracking_no: str = "", *, pick_all: bool = False,
+                        now: datetime | None = None) -> Shipment:
     """Packed: ready for pickup / awaiting a courier / shipped (see the module docstring)."""
     now = now or timezone.now()
     tracking_no = (tracking_no or "").strip()
@@ -101,6 +209,7 @@ def shipment_mark_ready(shipment_id: int, by: By, tracking_no: str = "", *, now:
             raise Conflict("门店现场订单无需备货 A counter sale has nothing to prepare", code="illegal_transition",
                            details={"shipment_id": s.pk, "mode": s.mode})
         _check(s, target)
+        _lines_picked(order, s, by, now, pick_all)
         if target is SS.READY_FOR_PICKUP:
             deadline = now + timedelta(hours=pickup.hold_hours())
             reservation_id = _reservation_id(s)
@@ -274,10 +383,14 @@ def promise_of(s: Shipment) -> datetime | None:
 
 
 def store_shipment_dict(s: Shipment, *, now: datetime, names: dict[tuple[int, int], str] | None = None,
-                        order: Order | None = None) -> dict[str, Any]:
-    """A shipment as the store sees it: the order's number and contact (masked), lines, the timer."""
+                        order: Order | None = None, picked: dict[int, dict[int, int]] | None = None) -> dict[str, Any]:
+    """A shipment as the store sees it: the order's number and contact (masked), lines (with how many
+    units were confirmed picked), the timer."""
     order = order or s.order
     names = names if names is not None else _names({s.order_id})
+    done = (picked if picked is not None else picked_of([s.pk])).get(s.pk, {})
+    lines = [{"sku_id": ln["sku_id"], "qty": ln["qty"], "name": names.get((s.order_id, ln["sku_id"]), ""),
+              "picked_qty": min(done.get(ln["sku_id"], 0), ln["qty"])} for ln in s.lines]
     promise = promise_of(s)
     left = None if promise is None else int((promise - now).total_seconds() // 60)
 
@@ -287,8 +400,7 @@ def store_shipment_dict(s: Shipment, *, now: datetime, names: dict[tuple[int, in
     return {
         "id": s.pk, "order_id": order.pk, "order_number": order.number, "order_status": order.status,
         "location_id": s.location_id, "location_name": s.location.name, "mode": s.mode, "status": s.status,
-        "lines": [{"sku_id": ln["sku_id"], "qty": ln["qty"], "name": names.get((s.order_id, ln["sku_id"]), "")}
-                  for ln in s.lines],
+        "lines": lines, "all_picked": all(ln["picked_qty"] >= ln["qty"] for ln in lines),
         "courier": s.courier, "tracking_no": s.tracking_no, "contact_name": order.contact_name,
         "contact_phone": order.contact_phone_masked,
         "eta_earliest": local(s.eta_earliest), "eta_latest": local(s.eta_latest),
@@ -321,9 +433,10 @@ def store_queue(location_id: int, statuses: list[str] | None = None, now: dateti
     shipments = list(Shipment.objects.filter(location_id=location_id, status__in=wanted, order__hold="")
                      .select_related("order", "location"))
     names = _names({s.order_id for s in shipments})
+    picked = picked_of([s.pk for s in shipments])
     far = now + timedelta(days=3650)
     shipments.sort(key=lambda s: (promise_of(s) or far, s.pk))
-    items = [store_shipment_dict(s, now=now, names=names) for s in shipments]
+    items = [store_shipment_dict(s, now=now, names=names, picked=picked) for s in shipments]
     groups: dict[str, list[dict[str, Any]]] = {"to_pick": [], "ready_for_pickup": [], "with_courier": []}
     for item in items:
         key = ("to_pick" if item["status"] in TO_PICK else

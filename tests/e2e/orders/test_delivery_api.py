@@ -11,6 +11,7 @@ from o2o.inventory import checks
 from o2o.inventory.models import Reservation, ReservationStatus
 from o2o.orders import couriers
 from o2o.orders.models import CourierTask, DeliveryAlert, Order, Shipment, TrackingEvent
+from tests.e2e.orders.picking import PICK_ALL
 from tests.factories import assert_error, auth, figures, member
 from tests.integration.fulfilment.world import P, build, lines, post
 from tests.integration.orders.test_delivery_world import due, pack, pay, post_callbacks
@@ -178,7 +179,7 @@ def test_the_clerks_ready_books_the_courier_and_the_sandbox_delivers(client, w, 
     _, token = member()
     order, shipment = place_paid(client, w, token)
     with django_capture_on_commit_callbacks(execute=True):
-        r = post(client, f"/api/v1/store/shipments/{shipment.pk}/ready", {}, w.clerk_a, "ready-1")
+        r = post(client, f"/api/v1/store/shipments/{shipment.pk}/ready", PICK_ALL, w.clerk_a, "ready-1")
     assert r.status_code == 200, r.content
     task = CourierTask.objects.get()
     assert (task.shipment_id, task.provider, task.status) == (shipment.pk, "dada", "created") and task.external_id

@@ -9,6 +9,7 @@ import pytest
 
 from o2o.inventory import checks
 from o2o.orders.models import CourierTask, DeliveryAlert
+from tests.e2e.orders.picking import PICK_ALL
 from tests.factories import auth, figures, member
 from tests.integration.fulfilment.world import P, build, lines, post
 
@@ -39,7 +40,7 @@ def test_delivery_loop_over_http_with_a_failed_courier(client, w, django_capture
     [shipment] = ok(client.get(f"/api/v1/orders/{order['id']}", **auth(token)))["shipments"]
     assert shipment["mode"] == "same_city" and shipment["location_id"] == w.a.pk
     with django_capture_on_commit_callbacks(execute=True):
-        ok(post(client, f"/api/v1/store/shipments/{shipment['id']}/ready", {}, w.clerk_a, "ready-1"))
+        ok(post(client, f"/api/v1/store/shipments/{shipment['id']}/ready", PICK_ALL, w.clerk_a, "ready-1"))
     first = CourierTask.objects.get(shipment_id=shipment["id"])
     assert first.external_id  # booked after the commit
     ok(post(client, "/api/v1/delivery/sandbox/fail", {"shipment_id": shipment["id"], "mode": "no_rider"}, w.admin))

@@ -10,6 +10,7 @@ import pytest
 from o2o.inventory import checks
 from o2o.orders.models import Order, Payment, Refund
 from o2o.outbox.models import OutboxEvent
+from tests.e2e.orders.picking import pick_lines
 from tests.factories import auth, figures, member
 from tests.integration.fulfilment.world import P, build, post
 
@@ -48,6 +49,7 @@ def test_pickup_loop_over_http(client, w, django_capture_on_commit_callbacks):
     assert [s["id"] for s in queue["to_pick"]] == [shipment["id"]]  # the clerk's queue lists it
     assert client.get(f"/api/v1/store/queue?location_id={w.a.pk}", **auth(w.clerk_c)).status_code == 403
     ok(post(client, f"/api/v1/store/shipments/{shipment['id']}/start", {}, w.clerk_a, "s1"))
+    pick_lines(client, shipment["id"], w.clerk_a, [ln["sku_id"] for ln in queue["to_pick"][0]["lines"]])
     ok(post(client, f"/api/v1/store/shipments/{shipment['id']}/ready", {}, w.clerk_a, "r1"))
     seen = ok(client.get(f"/api/v1/orders/{order['id']}", **auth(token)))
     assert seen["status"] == "ready_for_pickup"

@@ -15,6 +15,7 @@ from o2o.orders import lifecycle
 from o2o.orders.actors import SYSTEM
 from o2o.orders.locks import lock_order
 from o2o.orders.models import Order, Shipment
+from tests.e2e.orders.picking import PICK_ALL
 from tests.factories import auth, member
 from tests.integration.fulfilment.world import P, build, lines, post
 
@@ -159,7 +160,7 @@ def test_a_member_cannot_cancel_once_any_store_started(client, monkeypatch, djan
     pay(o["id"])
     at_a = Shipment.objects.get(order_id=o["id"], location=w.a)
     with django_capture_on_commit_callbacks(execute=True):
-        r = post(client, f"/api/v1/store/shipments/{at_a.pk}/ready", {}, w.clerk_a, "ready")
+        r = post(client, f"/api/v1/store/shipments/{at_a.pk}/ready", PICK_ALL, w.clerk_a, "ready")
     assert r.status_code == 200, r.content
     assert Order.objects.get(pk=o["id"]).status == "allocated"  # the warehouse has not started
     r = post(client, f"/api/v1/orders/{o['id']}/cancel", {}, token, "c")
@@ -192,7 +193,7 @@ def test_a_till_sale_of_packed_goods_alerts_the_store(client, w, django_capture_
     o = post(client, "/api/v1/orders", body, token, "k-packed").json()
     pay(o["id"])
     shipment = Shipment.objects.get(order_id=o["id"])
-    assert post(client, f"/api/v1/store/shipments/{shipment.pk}/ready", {}, w.clerk_a, "r").status_code == 200
+    assert post(client, f"/api/v1/store/shipments/{shipment.pk}/ready", PICK_ALL, w.clerk_a, "r").status_code == 200
     for event_id in ("e-p1", "e-p2"):  # the same shortage reported twice: one alert
         _sell_all_at_a(client, w, w.s1, 10, event_id, django_capture_on_commit_callbacks)
     [alert] = DeliveryAlert.objects.filter(shipment=shipment)
@@ -208,6 +209,6 @@ def test_same_city_ready_refuses_a_lost_hold(client, w):
     pay(o["id"])
     shipment = Shipment.objects.get(order_id=o["id"])
     Reservation.objects.filter(pk=shipment.routed.reservation_id).update(status="expired")
-    r = post(client, f"/api/v1/store/shipments/{shipment.pk}/ready", {}, w.clerk_a, "r2")
+    r = post(client, f"/api/v1/store/shipments/{shipment.pk}/ready", PICK_ALL, w.clerk_a, "r2")
     assert r.status_code == 409 and r.json()["code"] == "hold_lost"
     assert Shipment.objects.get(pk=shipment.pk).status == "allocated"

@@ -17,6 +17,7 @@ from o2o.orders.actors import SYSTEM
 from o2o.orders.locks import lock_order
 from o2o.orders.models import Order, OrderEvent, PickupCode, PickupVerification, Shipment
 from o2o.orders.pickup_qr import qr_key
+from tests.e2e.orders.picking import PICK_ALL
 from tests.factories import assert_error, auth, figures, member
 from tests.integration.fulfilment.world import P, build, lines, post
 
@@ -50,7 +51,7 @@ def ready_pickup(client, w, token, *pairs) -> tuple[dict, dict]:  # noqa: ANN001
     pay(o["id"])
     [sh] = o["shipments"]
     assert post(client, f"/api/v1/store/shipments/{sh['id']}/start", {}, w.clerk_a, "s1").status_code == 200
-    r = post(client, f"/api/v1/store/shipments/{sh['id']}/ready", {}, w.clerk_a, "r1")
+    r = post(client, f"/api/v1/store/shipments/{sh['id']}/ready", PICK_ALL, w.clerk_a, "r1")
     assert r.status_code == 200, r.content
     got = client.get(f"/api/v1/orders/{o['id']}", **auth(token)).json()
     return got, got["shipments"][0]
@@ -77,7 +78,7 @@ def test_full_pickup_loop_by_code(client, w):
     r = post(client, f"/api/v1/store/shipments/{sh['id']}/start", {}, w.clerk_a, "s1")
     assert r.status_code == 200 and r.json()["status"] == "picking", r.content
     assert Order.objects.get(pk=o["id"]).status == "picking"
-    r = post(client, f"/api/v1/store/shipments/{sh['id']}/ready", {}, w.clerk_a, "r1")
+    r = post(client, f"/api/v1/store/shipments/{sh['id']}/ready", PICK_ALL, w.clerk_a, "r1")
     assert r.status_code == 200, r.content
     ready = r.json()
     assert ready["status"] == "ready_for_pickup" and ready["order_number"] == o["number"]

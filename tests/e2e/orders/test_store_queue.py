@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from o2o.orders.models import DeliveryAlert, OrderEvent, Shipment
 from o2o.orders.pickup import pickups_expire
+from tests.e2e.orders.picking import PICK_ALL
 from tests.e2e.orders.test_pickup_flow import pay, place_pickup
 from tests.factories import assert_error, auth, member
 from tests.integration.fulfilment.world import P, build, lines, post
@@ -43,7 +44,7 @@ def busy(client, w):
     ready = place_pickup(client, w, token, (w.s2, 1), key="p1")
     pay(ready["id"])
     rid = ready["shipments"][0]["id"]
-    assert post(client, f"/api/v1/store/shipments/{rid}/ready", {}, w.clerk_a).status_code == 200
+    assert post(client, f"/api/v1/store/shipments/{rid}/ready", PICK_ALL, w.clerk_a).status_code == 200
     late = place(client, w, token, "d1")
     pay(late["id"])
     lid = late["shipments"][0]["id"]
@@ -70,7 +71,7 @@ def test_clerk_sees_their_store_queue_most_urgent_first(client, w, busy):
     assert picking["late"] is False and picking["status"] == "picking"
     ready = q["ready_for_pickup"][0]
     assert ready["promise_at"] == ready["pickup_deadline"] and 72 * 60 - 2 <= ready["minutes_left"] < 72 * 60
-    assert ready["lines"] == [{"sku_id": w.s2.pk, "qty": 1, "name": w.s2.name}]
+    assert ready["lines"] == [{"sku_id": w.s2.pk, "qty": 1, "name": w.s2.name, "picked_qty": 1}]  # pick_all
     assert late["contact_name"] == "赵六" and late["contact_phone"] == "137****3333"
     assert busy["unpaid"] not in [s["id"] for group in ("to_pick", "ready_for_pickup") for s in q[group]]
     only = get(client, w.clerk_a, "/api/v1/store/queue?status=ready_for_pickup").json()

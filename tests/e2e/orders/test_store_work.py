@@ -14,6 +14,7 @@ from o2o.inventory.models import Reservation, ReservationStatus
 from o2o.inventory.reservations import reservations_release_expired
 from o2o.orders import lifecycle, store_work
 from o2o.orders.models import Order, OrderEvent, OrderLine, PickupCode, Return, Shipment
+from tests.e2e.orders.picking import PICK_ALL
 from tests.e2e.orders.test_pickup_flow import pay, place_pickup
 from tests.factories import assert_error, auth, figures, member, staff
 from tests.integration.fulfilment.world import P, build, lines, post
@@ -44,6 +45,10 @@ def place(client, w, token, choice="fastest", *pairs, key="k1") -> dict:  # noqa
 
 
 def act(client, token, shipment_id, step, body=None, key=None):  # noqa: ANN001
+    """A store step; "ready" confirms every line picked in the same request (``PICK_ALL``: these tests are
+    about the steps, line-by-line picking is tests/e2e/orders/test_pick_lines.py)."""
+    if step == "ready":
+        body = {**PICK_ALL, **(body or {})}
     return post(client, f"/api/v1/store/shipments/{shipment_id}/{step}", body or {}, token, key)
 
 

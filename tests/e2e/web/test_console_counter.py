@@ -8,6 +8,7 @@ from o2o.accounts.pii_services import member_set_phone
 from o2o.core.orders.pickup_code import damm_check_digit
 from o2o.orders import lifecycle
 from o2o.orders.models import Order, PickupCode, PickupVerification, Return, Shipment
+from tests.e2e.orders.picking import console_pick_all
 from tests.e2e.orders.test_pickup_flow import pay, place_pickup
 from tests.e2e.web.test_console_queue import clerk_a, clerk_c, paid_pickup, signed_in, w  # noqa: F401
 from tests.factories import figures, member
@@ -19,6 +20,7 @@ def ready_code(client, w, clerk) -> tuple[int, str]:  # noqa: ANN001, F811
     """A pickup order at A, paid and marked ready through the console; (shipment id, its live code)."""
     _, sid = paid_pickup(client, w)
     signed_in(client, clerk)
+    console_pick_all(client, sid)
     assert client.post(f"/console/shipments/{sid}/ready", {"idem": f"r-{sid}"}).status_code == 302
     return sid, PickupCode.objects.get(shipment_id=sid, status="live").code
 

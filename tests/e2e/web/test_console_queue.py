@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from o2o.orders.models import OrderEvent, PickupCode, Shipment
+from tests.e2e.orders.picking import console_pick_all
 from tests.e2e.orders.test_pickup_flow import pay, place_pickup
 from tests.factories import member, staff
 from tests.integration.fulfilment.world import build
@@ -104,6 +105,10 @@ def test_start_then_ready_moves_the_shipment(client, w, clerk_a):
     shown = client.get(f"/console/shipments/{sid}").content.decode()
     assert 'data-status="picking"' in shown and "已开始拣货" in shown
 
+    early = client.post(f"/console/shipments/{sid}/ready", {"idem": "ready-0"})  # no line confirmed yet
+    assert early.status_code == 409 and "还有商品未确认拣货" in early.content.decode()
+    assert Shipment.objects.get(pk=sid).status == "picking"
+    console_pick_all(client, sid)
     r = client.post(f"/console/shipments/{sid}/ready", {"idem": "ready-1"})
     assert r.status_code == 302
     assert Shipment.objects.get(pk=sid).status == "ready_for_pickup"

@@ -28,8 +28,8 @@ def w(monkeypatch):
     # Ready times relative to each shipment's own promise (placing reads the wall clock, not the world's
     # fixed 10:00: after midnight the world's "now" lay after the promise and the on-time pickup was late).
     first, second = on_time.shipments.get(), late.shipments.get()
-    shipment_mark_ready(first.pk, CLERK, now=first.eta_latest - timedelta(minutes=1))
-    shipment_mark_ready(second.pk, CLERK, now=second.eta_latest + timedelta(days=1))
+    shipment_mark_ready(first.pk, CLERK, pick_all=True, now=first.eta_latest - timedelta(minutes=1))
+    shipment_mark_ready(second.pk, CLERK, pick_all=True, now=second.eta_latest + timedelta(days=1))
     paid_order(world, mem, [(world.s1, 1)], choice="fastest")  # same city from a store nearby
     placed_order(world, mem, [(world.s2, 1)], choice="pickup")  # never paid: not counted
     return world

@@ -53,7 +53,7 @@ def test_pay_in_the_sandbox_then_pickup_code(client, w, django_capture_on_commit
 
     shipment = Shipment.objects.get(order=order)
     with django_capture_on_commit_callbacks(execute=True):
-        shipment_mark_ready(shipment.pk, By(label="test"))
+        shipment_mark_ready(shipment.pk, By(label="test"), pick_all=True)
     frag = client.get(f"/shop/orders/{order.pk}/status").content.decode()
     assert by_testid(frag, "order-status") == "已备好，待自提"
     assert re.fullmatch(r"\d{10}", by_testid(frag, "pickup-code"))
@@ -83,7 +83,7 @@ def test_a_completed_order_can_be_returned_once(client, w, django_capture_on_com
     client.post(pay["Location"])
     shipment = Shipment.objects.get(order=order)
     with django_capture_on_commit_callbacks(execute=True):
-        shipment_mark_ready(shipment.pk, By(label="test"))
+        shipment_mark_ready(shipment.pk, By(label="test"), pick_all=True)
     code = by_testid(client.get(f"/shop/orders/{order.pk}").content.decode(), "pickup-code")
     assert client.get(f"/shop/orders/{order.pk}/return").status_code == 302  # not completed yet
     with django_capture_on_commit_callbacks(execute=True):

@@ -95,7 +95,7 @@ def test_a_held_order_cannot_be_picked(w):
     shipment = Shipment.objects.get(order_id=place.order_id)
     assert shipment.status == "allocated"
     for action in (lambda: store_work.shipment_start_picking(shipment.pk, by=CLERK),
-                   lambda: store_work.shipment_mark_ready(shipment.pk, by=CLERK)):
+                   lambda: store_work.shipment_mark_ready(shipment.pk, by=CLERK, pick_all=True)):
         with pytest.raises(Conflict) as exc:
             action()
         assert exc.value.code == "order_on_hold" and exc.value.details["order_id"] == place.order_id

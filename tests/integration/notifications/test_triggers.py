@@ -126,7 +126,7 @@ def test_pickup_ready_comes_from_the_outbox_event_and_never_carries_the_code(cli
     member_set_phone(member=m, phone="13912345678")
     o = place_pickup(client, w, token, (w.s1, 1))
     pay(o["id"])
-    s = store_work.shipment_mark_ready(o["shipments"][0]["id"], by=By(label="staff:test"))
+    s = store_work.shipment_mark_ready(o["shipments"][0]["id"], by=By(label="staff:test"), pick_all=True)
     events_relay()
     assert causes("pickup_ready") == [f"pickup_ready:{s.pk}"]
     assert run_triggers()["pickup_ready"] == 0  # the sweep finds it fired

@@ -40,7 +40,7 @@ def shipped(w, *, days_ago: float, qty: int = 2) -> Shipment:  # noqa: ANN001
     s = Shipment.objects.get(order=order)
     assert (s.mode, s.location_id) == ("express", w.w.pk)
     at = timezone.now() - timedelta(days=days_ago)
-    store_work.shipment_mark_ready(s.pk, by=STAFF, tracking_no=f"SF{s.pk:010d}", now=at)
+    store_work.shipment_mark_ready(s.pk, by=STAFF, tracking_no=f"SF{s.pk:010d}", pick_all=True, now=at)
     s.refresh_from_db()
     assert s.status == "shipped" and s.handed_over_at == at
     return s

@@ -43,7 +43,7 @@ def ready_order(client, w, *pairs, key="k1") -> tuple[Order, Shipment]:  # noqa:
     _, token = member()
     o = place_pickup(client, w, token, *pairs, key=key)
     pay(o["id"])
-    s = store_work.shipment_mark_ready(o["shipments"][0]["id"], by=CLERK)
+    s = store_work.shipment_mark_ready(o["shipments"][0]["id"], by=CLERK, pick_all=True)
     return Order.objects.get(pk=o["id"]), Shipment.objects.get(pk=s.pk)
 
 
@@ -55,7 +55,7 @@ def test_a_clash_with_a_live_code_draws_again(client, w, monkeypatch):
     _, token = member()
     o2 = place_pickup(client, w, token, (w.s1, 1), key="k2")
     pay(o2["id"])
-    s2 = store_work.shipment_mark_ready(o2["shipments"][0]["id"], by=CLERK)
+    s2 = store_work.shipment_mark_ready(o2["shipments"][0]["id"], by=CLERK, pick_all=True)
     fresh = PickupCode.objects.get(shipment=s2)
     assert fresh.code == "123456789" + damm_check_digit("123456789") and fresh.code != taken.code
     assert PickupCode.objects.filter(status="live").count() == 2
@@ -121,7 +121,7 @@ def test_sweep_of_one_shipment_of_a_split_order_refunds_its_lines_only(client, m
     assert set(by_loc) == {w.a.pk, w.b.pk}
     Shipment.objects.filter(pk=by_loc[w.a.pk]).update(mode="pickup")
     pay(o["id"])
-    s = store_work.shipment_mark_ready(by_loc[w.a.pk], by=CLERK)
+    s = store_work.shipment_mark_ready(by_loc[w.a.pk], by=CLERK, pick_all=True)
     s.refresh_from_db()
     assert pickup.pickups_expire(now=s.pickup_deadline + timedelta(seconds=1))["cancelled"] == 1
     order = Order.objects.get(pk=o["id"])

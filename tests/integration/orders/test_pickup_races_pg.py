@@ -88,7 +88,7 @@ def ready(client, monkeypatch):
     _, token = member()
     o = place_pickup(client, w, token, (w.s1, 2))
     pay(o["id"])
-    s = store_work.shipment_mark_ready(o["shipments"][0]["id"], by=By(label="staff:test"))
+    s = store_work.shipment_mark_ready(o["shipments"][0]["id"], by=By(label="staff:test"), pick_all=True)
     s.refresh_from_db()
     return w, Order.objects.get(pk=o["id"]), s, PickupCode.objects.get(shipment=s).code, asked
 

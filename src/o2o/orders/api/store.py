@@ -5,6 +5,10 @@
 * ``POST /store/shipments/{id}/start | ready | reject``: ``order.fulfil`` at the shipment's
   store; ``Idempotency-Key`` (same key and body = the first answer). ``ready`` of a pickup
   whose stock hold lapsed is a 409 ``hold_lost`` (reject it to re-route it).
+* ``POST /store/shipments/{id}/lines/{sku_id}/pick`` ``{qty}``: confirm a line picked (whole by
+  default; an absolute count, so repeating it is harmless); ``order.fulfil`` at the shipment's store.
+  ``ready`` is a 409 ``lines_not_picked`` until every line is picked, unless ``{"pick_all": true}``
+  (an integration that confirms picking in its own system).
 * ``POST /store/shipments/{id}/delivered``: an express parcel was signed for (``shipped ->
   completed``); ``order.fulfil`` at the shipping location (HQ anywhere); ``Idempotency-Key``.
 * ``POST /store/pickup/verify``: ``order.fulfil`` at ``location_id``; the code must belong to
@@ -31,6 +35,8 @@ from o2o.orders.api.common import IdemKey, by_of, idempotent
 from o2o.orders.api.store_schemas import (
     AlertOut,
     DeliveredIn,
+    PickIn,
+    PickOut,
     QueueOut,
     ReadyIn,
     RejectIn,
@@ -109,10 +115,25 @@ def shipment_ready(request: HttpRequest, shipment_id: int, body: ReadyIn, idempo
     by = by_of(request)
 
     def work() -> tuple[int, dict]:
-        s = store_work.shipment_mark_ready(shipment_id, by=by, tracking_no=body.tracking_no)
+        s = store_work.shipment_mark_ready(shipment_id, by=by, tracking_no=body.tracking_no, pick_all=body.pick_all)
         return 200, _shipment_body(s)
 
     return idempotent(request, f"store.ready.{shipment_id}", idempotency_key, body.model_dump(mode="json"), work)
+
+
+@router.post("/shipments/{shipment_id}/lines/{sku_id}/pick", response=with_errors({200: PickOut}, 409),
+             summary="Confirm a shipment's line as picked (whole line by default, or qty units)")
+def shipment_pick(request: HttpRequest, shipment_id: int, sku_id: int, body: PickIn | None = None,
+                  idempotency_key: str | None = IdemKey):
+    _shipment_for(request, shipment_id)
+    by = by_of(request)
+    qty = body.qty if body is not None else None
+
+    def work() -> tuple[int, dict]:
+        out = store_work.shipment_pick_line(shipment_id, sku_id, by=by, qty=qty)
+        return 200, PickOut.model_validate(out).model_dump(mode="json")
+
+    return idempotent(request, f"store.pick.{shipment_id}.{sku_id}", idempotency_key, {"qty": qty}, work)
 
 
 @router.post("/shipments/{shipment_id}/delivered", response=with_errors({200: StoreShipmentActionOut}, 409),

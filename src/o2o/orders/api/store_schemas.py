@@ -12,9 +12,10 @@ _BIGINT = 2**63 - 1
 
 
 class StoreLineOut(Schema):
-    sku_id: int
+    sku_id: int = Field(description="also the line's id in .../lines/{sku_id}/pick (one line per SKU)")
     qty: int
     name: str
+    picked_qty: int = Field(0, description="units confirmed picked (0..qty)")
 
 
 class StoreShipmentOut(Schema):
@@ -27,6 +28,7 @@ class StoreShipmentOut(Schema):
     mode: str
     status: str
     lines: list[StoreLineOut]
+    all_picked: bool = Field(description="every line fully confirmed picked (then it can be marked ready)")
     courier: str
     tracking_no: str
     contact_name: str
@@ -77,6 +79,39 @@ class QueueOut(Schema):
 
 class ReadyIn(Schema):
     tracking_no: str = Field("", max_length=64, description="express only (required there)")
+    pick_all: bool = Field(False, description="for integrations (ERP, handhelds) that confirm picking in their "
+                                              "own system: record every line as picked by the caller, then mark "
+                                              "ready. Without it every line must have been picked "
+                                              "(409 lines_not_picked)")
+
+
+class PickIn(Schema):
+    qty: int | None = Field(None, ge=0, le=1_000_000, description="units picked, an absolute count (default: the "
+                                                                  "whole line; 0 takes the confirmation back)")
+
+
+class PickedLineOut(Schema):
+    sku_id: int
+    qty: int
+    picked_qty: int
+    picked: bool = Field(description="picked_qty == qty")
+    picked_at: datetime | None
+    picked_by: int | None = Field(description="the staff user who confirmed it last")
+
+
+class OpenLineOut(Schema):
+    sku_id: int
+    qty: int
+    picked_qty: int
+
+
+class PickOut(Schema):
+    shipment_id: int
+    shipment_status: str = Field(description="an allocated shipment starts picking with its first pick")
+    line: PickedLineOut
+    changed: bool = Field(description="false when the line already had this count (nothing recorded)")
+    all_picked: bool
+    open_lines: list[OpenLineOut] = Field(description="lines not yet fully picked")
 
 
 class DeliveredIn(Schema):

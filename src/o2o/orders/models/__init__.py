@@ -25,6 +25,7 @@ from o2o.orders.models.shipment import (
     PickupCode,
     PickupVerification,
     Shipment,
+    ShipmentLine,
     ShipmentMode,
     ShipmentStatus,
     VerifyResult,
@@ -34,6 +35,6 @@ __all__ = [
     "ACTIVE_TASK", "AlertKind", "Cart", "CartLine", "CartStatus", "CodeStatus", "CourierTask", "DeliveryAlert",
     "EventKind", "FulfilmentChoice", "NoticeOutcome", "Order", "OrderEvent", "OrderLine", "OrderStatus", "Payment",
     "PaymentNotice", "PaymentStatus", "PickupCode", "PickupVerification", "Provider", "Refund", "RefundStatus",
-    "Return", "ReturnLine", "ReturnMethod", "ReturnStatus", "Shipment", "ShipmentMode", "ShipmentStatus",
-    "TaskStatus", "TrackingEvent", "VerifyResult",
+    "Return", "ReturnLine", "ReturnMethod", "ReturnStatus", "Shipment", "ShipmentLine", "ShipmentMode",
+    "ShipmentStatus", "TaskStatus", "TrackingEvent", "VerifyResult",
 ]

@@ -74,6 +74,36 @@ class Shipment(models.Model):
         return f"shipment #{self.pk} {self.mode} ({self.status})"
 
 
+class ShipmentLine(models.Model):
+    """One line of a shipment as the store picks it: how many units were confirmed, by whom, when.
+
+    Made from ``Shipment.lines`` (one per SKU) the first time the store picks or marks it ready
+    (``store_work``), under the order's row lock. ``picked_qty`` is set by a conditional UPDATE and
+    the CHECK keeps it within ``0..qty`` whatever code writes it.
+    """
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="pick_lines")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
+    qty = models.PositiveIntegerField()
+    picked_qty = models.PositiveIntegerField(default=0)
+    picked_at = models.DateTimeField(null=True, blank=True)
+    picked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+
+    class Meta:
+        verbose_name = "发货单拣货行 shipment pick line"
+        verbose_name_plural = "发货单拣货行 shipment pick lines"
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "sku"], name="shipment_line_one_per_sku"),
+            models.CheckConstraint(condition=Q(qty__gte=1), name="shipment_line_qty_positive"),
+            models.CheckConstraint(condition=Q(picked_qty__gte=0) & Q(picked_qty__lte=F("qty")),
+                                   name="shipment_line_picked_within_qty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"shipment #{self.shipment_id} sku {self.sku_id}: {self.picked_qty}/{self.qty}"
+
+
 class CodeStatus(models.TextChoices):
     LIVE = "live", "有效 live"
     USED = "used", "已核销 used"

@@ -72,4 +72,9 @@ ERRORS = {
     "concurrent_change": _("库存正在变化，请重试。"),
     "invalid_quantity": _("数量无效。"),
     "invalid_phone": _("手机号格式不正确。"),
+    "lines_not_picked": _("还有商品未确认拣货，全部确认后才能备货完成。"),
+    "not_picking": _("该发货单已备好或已改派，不能再修改拣货。"),
+    "invalid_pick_qty": _("拣货数量应在 0 到该行数量之间。"),
+    "unknown_line": _("该发货单没有这一行商品。"),
+    "order_on_hold": _("该订单在等待拼团成团，暂不能拣货。"),
 }

@@ -1,7 +1,9 @@
-"""One shipment: pick and pack (开始拣货 / 备货完成 / 缺货), its lines, and its courier tasks and alerts.
+"""One shipment: pick and pack (开始拣货 / 逐行确认 / 备货完成 / 缺货), its lines, and its courier tasks and alerts.
 
-The per-line checkboxes are a picking aid in the page only: the services do not track lines, so
-"mark ready" is held back in the browser until every line is ticked, not on the server.
+Each line's 确认 posts to the shipment's own URL (``sku_id``, optional ``qty``; htmx swaps the lines
+block with the server's answer, without JavaScript the page reloads): the service records the
+pick on the line (``store_work.shipment_pick_line``) and refuses "mark ready" (409
+``lines_not_picked``) until every line is picked; the page only mirrors that state.
 Another store's shipment answers the 404 page, as an unknown id does.
 """
 
@@ -12,7 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,16 +58,25 @@ def _tracking(s: Shipment) -> dict[str, Any]:
             "current": next((r for r in reversed(rows) if r["task"].status not in ("failed", "cancelled")), None)}
 
 
+def _lines_ctx(request: HttpRequest, fresh: Shipment) -> dict[str, Any]:
+    """The shipment as the page shows it, with each line's barcode and pick state."""
+    row = shipment_row(store_work.store_shipment_dict(fresh, now=timezone.now()))
+    barcodes = dict(Sku.objects.filter(pk__in=[ln["sku_id"] for ln in row["lines"]]).values_list("pk", "barcode"))
+    row["lines"] = [{**ln, "barcode": barcodes.get(ln["sku_id"]) or "", "picked": ln["picked_qty"] >= ln["qty"]}
+                    for ln in row["lines"]]
+    return {"s": row, "can_fulfil": allowed(request, Perm.ORDER_FULFIL, fresh.location_id),
+            "pickable": fresh.status in store_work.TO_PICK,
+            "picked_count": sum(1 for ln in row["lines"] if ln["picked"])}
+
+
 def _render(request: HttpRequest, s: Shipment, *, ready: ReadyForm | None = None, short: ShortForm | None = None,
             error: str = "", status: int = 200) -> HttpResponse:
     fresh = Shipment.objects.select_related("order", "location").get(pk=s.pk)
-    row = shipment_row(store_work.store_shipment_dict(fresh, now=timezone.now()))
-    barcodes = dict(Sku.objects.filter(pk__in=[ln["sku_id"] for ln in row["lines"]]).values_list("pk", "barcode"))
-    row["lines"] = [{**ln, "barcode": barcodes.get(ln["sku_id"]) or ""} for ln in row["lines"]]
+    ctx = _lines_ctx(request, fresh)
+    row = ctx["s"]
     ctx = {
-        "s": row, "order_status_label": labels.ORDER_STATUS.get(row["order_status"], row["order_status"]),
-        "can_fulfil": allowed(request, Perm.ORDER_FULFIL, fresh.location_id),
-        "pickable": fresh.status in store_work.TO_PICK, "startable": fresh.status == "allocated",
+        **ctx, "order_status_label": labels.ORDER_STATUS.get(row["order_status"], row["order_status"]),
+        "startable": fresh.status == "allocated",
         "ready_form": ready or ReadyForm(), "short_form": short or ShortForm(), "error": error,
         "key_start": new_key(), "key_ready": new_key(), "key_short": new_key(),
         "tracking": _tracking(fresh) if fresh.mode == "same_city" else None,
@@ -75,11 +86,59 @@ def _render(request: HttpRequest, s: Shipment, *, ready: ReadyForm | None = None
 
 @staff_required
 def shipment(request: HttpRequest, shipment_id: int) -> HttpResponse:
+    """The shipment page; a POST confirms one line picked (``_pick``)."""
+    if request.method == "POST":
+        return _pick(request, shipment_id)
     try:
         s = _find(request, shipment_id)
     except NotFound as exc:
         return refuse(request, exc)
     return _render(request, s)
+
+
+def _whole(value: str | None, *, blank_ok: bool) -> int | None:
+    text = (value or "").strip()
+    if not text and blank_ok:
+        return None
+    if not text.isdigit() or len(text) > 12:
+        raise ValueError(text)
+    return int(text)
+
+
+def _pick(request: HttpRequest, shipment_id: int) -> HttpResponse:
+    """Confirm a line picked (``sku_id``; ``qty`` units, default the whole line, 0 takes it back).
+
+    An absolute count, so a double click or a repeated request changes nothing. With htmx the
+    answer is the lines block (the server's state); without it, the page again."""
+    try:
+        s = _find(request, shipment_id)
+        require(request, Perm.ORDER_FULFIL, location=s.location_id)
+    except (NotFound, Forbidden) as exc:
+        return refuse(request, exc)
+    by = by_actor(request.actor)  # type: ignore[attr-defined]
+    error, out = "", None
+    try:
+        sku_id, qty = _whole(request.POST.get("sku_id"), blank_ok=False), _whole(request.POST.get("qty"), blank_ok=True)
+    except ValueError:
+        error, status = _("数量应为不小于 0 的整数。"), 422
+    else:
+        try:
+            out = store_work.shipment_pick_line(s.pk, int(sku_id or 0), by=by, qty=qty)
+        except ApiError as exc:
+            error, status = error_text(exc), exc.status
+    if request.htmx:  # type: ignore[attr-defined]
+        fresh = Shipment.objects.select_related("order", "location").get(pk=s.pk)
+        ctx = {**_lines_ctx(request, fresh), "pick_error": error}
+        if fresh.status not in store_work.TO_PICK:  # moved on meanwhile (re-routed, packed): show the whole page
+            response = HttpResponse(status=200)
+            response["HX-Refresh"] = "true"
+            return response
+        return render(request, "web/console/_pick_lines.html", ctx)
+    if error:
+        return _render(request, s, error=error, status=status)
+    if out is not None and out["changed"]:
+        messages.success(request, _("已全部确认，可以点“备货完成”。") if out["all_picked"] else _("已确认拣货。"))
+    return redirect(reverse("console:shipment", args=[s.pk]))
 
 
 def _act(request: HttpRequest, shipment_id: int, step: str) -> HttpResponse:

@@ -1,16 +1,40 @@
 /* The console's few browser aids (htmx does the rest). No framework, no network of its own. */
 (function () {
   "use strict";
-  // Pick and pack: "mark ready" stays disabled until every line is ticked (a UI aid; the server does not track lines).
+  // Pick and pack: each line's 确认 is recorded on the server (htmx swaps #pick-lines with its answer);
+  // "mark ready" follows the server's state (data-all-picked), and the server refuses it anyway until then.
   function syncPicks() {
-    var boxes = document.querySelectorAll(".pick-check");
-    var all = Array.prototype.every.call(boxes, function (b) { return b.checked; });
+    var block = document.getElementById("pick-lines");
+    var all = !block || block.getAttribute("data-all-picked") === "1";
     document.querySelectorAll("[data-requires-picks]").forEach(function (btn) { btn.disabled = !all; });
     var hint = document.getElementById("pick-hint");
     if (hint) { hint.classList.toggle("is-done", all); }
+    return all;
   }
-  document.addEventListener("change", function (e) {
-    if (e.target.classList && e.target.classList.contains("pick-check")) { syncPicks(); }
+  // After a pick, keep the keyboard where the work is: the next line to confirm, else "mark ready".
+  var picking = false;
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var elt = e.detail && e.detail.elt;
+    picking = !!(elt && elt.closest && elt.closest("#pick-lines"));
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!picking || !document.getElementById("pick-lines")) { return; }
+    picking = false;
+    var all = syncPicks();
+    var next = all ? document.querySelector("[data-requires-picks]") : document.querySelector("#pick-lines [data-pick-open]");
+    if (next) { next.focus(); }
+  });
+  // A line's 缺货 opens the shortage form with the line named in the reason.
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest ? e.target.closest("[data-short-for]") : null;
+    if (!btn) { return; }
+    var box = document.getElementById("short");
+    var reason = box ? box.querySelector("input[name=reason]") : null;
+    if (!box || !reason) { return; }
+    box.open = true;
+    reason.value = btn.getAttribute("data-short-for").slice(0, 160);
+    reason.focus();
+    reason.select();
   });
   // A form marked data-once disables its buttons once sent (the server is repeat-safe anyway).
   document.addEventListener("submit", function (e) {
