@@ -10,8 +10,15 @@ Members:
 
 Store staff (``coupon.redeem`` / ``coupon.issue`` at the store; a clerk only at their own):
 * ``GET /coupons/lookup?code=&location_id=``: what the counter sees before 核销 (masked member).
-* ``POST /coupons/redeem`` {code, location_id, note} (``Idempotency-Key``): 核销, once; 409 ``coupon_used``,
-  ``coupon_expired``...; 403 ``coupon_not_valid_here`` for a coupon scoped to other stores.
+* ``POST /coupons/redeem`` {code, location_id, note, receipt_no} (``Idempotency-Key``): 核销, once; 409
+  ``coupon_used``, ``coupon_expired``...; 403 ``coupon_not_valid_here`` for a coupon scoped to other stores.
+  ``receipt_no``: the till's sale at this store the coupon is used on (checked by the pricing engine: 409
+  ``coupon_not_applicable``; 404 ``unknown_receipt``); without it a coupon with a threshold or a category/SKU
+  scope is 422 ``receipt_needed``.
+* ``POST /coupons/{id}/reverse`` {location_id, note} (``Idempotency-Key``): 撤销核销 by the store that redeemed
+  it at its counter (another store: 404), once (409 ``coupon_already_reversed``), within
+  ``O2O["COUPON_REVERSE_WINDOW_MIN"]`` minutes, store managers and HQ the same China day (409
+  ``reverse_window_passed``); the coupon is back in the wallet if still valid (``returned``).
 * ``POST /coupons/issue`` {template_id, member_id, location_id} (``Idempotency-Key``): hand a staff-issuable
   coupon to a member the staff member may see (HQ: all; a store: members who ordered there), only a
   campaign valid at that store; the answer carries no code (the member shows theirs at the counter).
@@ -34,7 +41,7 @@ from o2o.common.errors import Forbidden, NotFound
 from o2o.core.access import ActorKind, Perm
 from o2o.fulfilment.quotes import destination
 from o2o.fulfilment.schemas import with_errors
-from o2o.marketing import claims, nearby, redemption, selectors
+from o2o.marketing import claims, counter_receipt, nearby, redemption, selectors
 from o2o.marketing.models import CouponSource
 from o2o.members.selectors import member_for_staff
 from o2o.orders.api.common import IdemKey, idempotent, member_of
@@ -103,6 +110,8 @@ class CounterOut(CouponOut):
     usable_here: bool
     refusal_code: str | None
     refusal: str | None
+    receipt_needed: list[str] = Field(description=(
+        "why the 核销 needs the sale's receipt_no: threshold, category, sku, exclude_sku; empty: it does not"))
 
 
 class ClaimIn(Schema):
@@ -113,6 +122,18 @@ class RedeemIn(Schema):
     code: str = Field(min_length=1, max_length=64, description="typed or scanned; spaces and full-width digits ok")
     location_id: int = Field(gt=0, le=_BIGINT)
     note: str = Field("", max_length=200)
+    receipt_no: str | None = Field(None, pattern=counter_receipt.RECEIPT_PATTERN, description=(
+        "the till's receipt of the sale the coupon is used on (a POS order of this store); needed for a coupon "
+        "with a threshold or a category/SKU scope"))
+
+
+class ReverseIn(Schema):
+    location_id: int = Field(gt=0, le=_BIGINT, description="the store whose counter redeemed the coupon")
+    note: str = Field("", max_length=200)
+
+
+class ReverseOut(CouponOut):
+    returned: bool = Field(description="back in the member's wallet; false: expired meanwhile, it stays used")
 
 
 class IssueIn(Schema):
@@ -179,7 +200,9 @@ def mine(request: HttpRequest, q: Query[WalletQuery]):
 def lookup(request: HttpRequest, code: str = Query(..., max_length=64), location_id: int = Query(..., gt=0,
                                                                                                   le=_BIGINT)):
     require(request, Perm.COUPON_REDEEM, location=location_id)
-    return selectors.counter_view(redemption.coupon_by_code(code), location_id)
+    coupon = redemption.coupon_by_code(code)
+    return {**selectors.counter_view(coupon, location_id),
+            "receipt_needed": counter_receipt.needs_receipt(coupon.template)}
 
 
 @router.post("/redeem", response=with_errors({200: CouponOut}, 409), summary="Redeem a coupon at the counter (核销)")
@@ -188,9 +211,22 @@ def redeem(request: HttpRequest, body: RedeemIn, idempotency_key: str | None = I
 
     def work() -> tuple[int, Any]:
         coupon = redemption.coupon_redeem_at_counter(code=body.code, store_id=body.location_id, user_id=actor.id,
-                                                     note=body.note)
+                                                     note=body.note, receipt_no=body.receipt_no)
         return 200, _coupon_body(coupon)
     return idempotent(request, "coupon.redeem", idempotency_key, body.dict(), work)
+
+
+@router.post("/{int:coupon_id}/reverse", response=with_errors({200: ReverseOut}, 409),
+             summary="Reverse a counter redemption (撤销核销)")
+def reverse(request: HttpRequest, coupon_id: int, body: ReverseIn, idempotency_key: str | None = IdemKey):
+    actor = require(request, Perm.COUPON_REDEEM, location=body.location_id)
+
+    def work() -> tuple[int, Any]:
+        coupon, returned = redemption.coupon_reverse_at_counter(
+            coupon_id=coupon_id, store_id=body.location_id, user_id=actor.id, note=body.note,
+            same_day=actor.role in redemption.SAME_DAY_ROLES)
+        return 200, {**_coupon_body(coupon), "returned": returned}
+    return idempotent(request, "coupon.reverse", idempotency_key, {"coupon_id": coupon_id, **body.dict()}, work)
 
 
 @router.post("/issue", response=with_errors({201: IssuedOut}, 409), summary="Hand a coupon to a member in store")

@@ -68,7 +68,7 @@ def on_order_event(event: OutboxEvent) -> None:
         return
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=int(event.aggregate_id)).first()
-        if order is None or order.member_id is None:
+        if order is None:  # an anonymous till sale may carry a member's coupon: it goes back all the same
             return
         now = event.created_at
         if event.topic in UNDONE:

@@ -122,7 +122,7 @@ def test_bad_claims_are_pages_not_errors(client, w, shopper, template_id):
 
 def test_wallet_tabs_available_used_expired(client, w, shopper):
     usable = coupon_issue(template_id=template(name="可用券").pk, member=shopper, source="claim")
-    at_store = coupon_issue(template_id=template(name="门店券").pk, member=shopper, source="claim")
+    at_store = coupon_issue(template_id=template(name="门店券", threshold_fen=0).pk, member=shopper, source="claim")
     clerk, _ = staff("clerk", loc=w.a)
     coupon_redeem_at_counter(code=at_store.code, store_id=w.a.pk, user_id=clerk.pk)
     old = coupon_issue(template_id=template(name="过期券").pk, member=shopper, source="claim")
