@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 
 from o2o.common.errors import Conflict, InvalidInput
 from o2o.core.routing import Choice, Mode, Order, Plan, RoutingConfig, route
+from o2o.core.routing.surcharges import Surcharges
 from o2o.fulfilment import clock
 from o2o.fulfilment.models import RoutedShipment, RoutingDecision, ShipmentStatus, Trigger, routing_of
 from o2o.fulfilment.network import Snapshot, load_basket, load_network
@@ -69,7 +70,8 @@ def config_summary(config: RoutingConfig) -> dict[str, Any]:
             "unfilled_line_penalty_fen": config.unfilled_line_penalty_fen,
             "extra_parcel_penalty_fen": config.extra_parcel_penalty_fen,
             "couriers": [c.provider for c in config.couriers], "express": config.express.carrier,
-            "same_city_promise_min": config.same_city_promise_min, "pickup_promise_min": config.pickup_promise_min}
+            "same_city_promise_min": config.same_city_promise_min, "pickup_promise_min": config.pickup_promise_min,
+            "pickup_collect_min": config.pickup_collect_min}
 
 
 def inputs_json(order: Order, snap: Snapshot, **extra: Any) -> dict[str, Any]:
@@ -126,8 +128,12 @@ def record(*, order: Order, plan: Plan, snap: Snapshot, trigger: str, who: Who, 
 
 def decision_create(*, order_ref: str, lines: list[tuple[int, int]], lat: float, lng: float, coord: str,
                     choice: str, pickup_location_id: int | None, who: Who,
-                    now: datetime | None = None, basket: tuple | None = None) -> RoutingDecision:
+                    now: datetime | None = None, basket: tuple | None = None,
+                    surcharges: Surcharges | None = None) -> RoutingDecision:
     """Route an order and store the decision with one reservation per shipment, or nothing.
+
+    ``surcharges``: the caller's preferences between nodes (e.g. a community point's stores already
+    sending a trip, ``o2o.groupbuy.runs.routing_preference``); they choose the plan, never its price.
 
     ``choice`` is a ``ChoiceKind``, routed as ``routing_of`` says (``same_city`` / ``express``:
     only that mode, as the quote's options of those kinds). ``now`` may be any aware time; the
@@ -154,7 +160,7 @@ def decision_create(*, order_ref: str, lines: list[tuple[int, int]], lat: float,
     snap = load_network(lines=basket, point=point, now=now, pickup_location_id=pickup_location_id)
     check_pickup_location(snap, pickup_location_id)
     order = Order(order_id=order_ref, lines=basket, destination=point, choice=chosen, pickup_node_id=pickup_location_id)
-    plan = route(order, network_for(snap, modes), now)
+    plan = route(order, network_for(snap, modes), now, surcharges=surcharges)
     if not complete(plan):
         reasons = {u.sku_id: u.reason.value for u in plan.unfilled}
         raise CannotFill([{"sku_id": ln.sku_id, "qty": ln.qty, "reasons": [reasons[ln.sku_id]] if ln.sku_id in reasons else [],

@@ -1,12 +1,21 @@
 """HQ admin for group buying: deals and community leaders are edited here (the model CHECKs refuse a deal
 that makes no sense); groups, places and community orders are read-only records (they change only through
-joins, the expiry sweep and the leaders' hand-overs)."""
+joins, the expiry sweep and the leaders' hand-overs); so are community delivery runs (placing, dispatch and the
+couriers' callbacks write them)."""
 
 from django.contrib import admin
 from unfold.admin import ModelAdmin, TabularInline
 
 from o2o.common.admin import ChineseLabels, ReadOnlyMixin
-from o2o.groupbuy.models import CommunityLeader, CommunityOrder, Group, GroupDeal, GroupMember
+from o2o.groupbuy.models import (
+    CommunityLeader,
+    CommunityOrder,
+    CommunityRun,
+    CommunityRunShipment,
+    Group,
+    GroupDeal,
+    GroupMember,
+)
 
 
 @admin.register(GroupDeal)
@@ -51,3 +60,20 @@ class CommunityOrderAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
     labels = {"leader": "团长", "handed_over_at": "交付时间"}
     list_display = ("order", "leader", "member", "created_at", "handed_over_at")
     search_fields = ("order__number", "leader__name")
+
+
+class RunShipmentInline(ReadOnlyMixin, TabularInline):
+    model = CommunityRunShipment
+    fields = ("shipment", "boarded_at")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(CommunityRun)
+class CommunityRunAdmin(ReadOnlyMixin, ChineseLabels, ModelAdmin):
+    labels = {"leader": "团长", "location": "发货门店", "slot_date": "配送日", "lead_shipment": "叫车发货单",
+              "picked_up_at": "取货时间", "delivered_at": "送达时间"}
+    list_display = ("id", "slot_date", "leader", "location", "lead_shipment", "picked_up_at", "delivered_at")
+    list_filter = ("slot_date",)
+    search_fields = ("leader__name",)
+    inlines = (RunShipmentInline,)

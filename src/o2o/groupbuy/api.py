@@ -10,9 +10,10 @@
 * ``GET /groups/mine``: the caller's places.
 
 社区团购 (members):
-* ``GET /community/leaders``: active pickup points (``?lat=&lng=``: nearest first).
+* ``GET /community/leaders``: active pickup points (``?lat=&lng=``: nearest first) and the community fee.
 * ``POST /community/orders`` {leader_id, lines, choice...} (``Idempotency-Key``): an order delivered to the
-  leader's point. ``GET /community/orders``: the caller's own.
+  leader's point, paying the community fee instead of a courier fee (``delivery_fee_fen``), travelling with the
+  point's run of its slot (``slot_dates``; ``runs``). ``GET /community/orders``: the caller's own.
 * ``GET /community/leader/orders``: a leader's point's orders (403 ``not_a_leader`` for anyone else).
 * ``POST /community/leader/orders/{order_id}/handed-over``: only the leader of that point (else 404), once,
   after delivery (409 ``not_delivered`` / ``already_handed_over``).

@@ -4,7 +4,13 @@
   point as its destination (GCJ-02, the point's address, the leader as the courier's contact), priced at
   the store serving the point; the routing engine decides how the goods get there (same-city from a store
   within reach, or express) for the delivery choice given (default ``any``; pickup makes no sense here).
-  The order is recorded as a :class:`CommunityOrder` of that leader.
+  The order is recorded as a :class:`CommunityOrder` of that leader, its same-city shipments on the
+  point's delivery run of the slot (``runs``: one courier per store, point and slot).
+* The member pays no courier fee: the community fee ``O2O["COMMUNITY_FEE_FEN"]`` (default 0) takes its
+  place (:func:`fee_replace`, on ``orders.signals.order_priced`` while the order is placed, so the total the
+  order is created, announced and paid with includes it). It is charged where a courier fee would be and
+  waived where that would be (free over the threshold, a tier's or coupon's free delivery); the pricing
+  explanation and ``pricing["community"]`` show both.
 * :func:`leader_orders`: a leader (a member with a leader record) sees the orders of their point(s):
   what to hand to whom (the member's name as shown and masked phone, the lines), never the money or an
   address. A member without a leader record gets 403 ``not_a_leader``.
@@ -15,9 +21,11 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,14 +35,44 @@ from o2o.accounts.pii_services import PHONE
 from o2o.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from o2o.core.geo import LatLng, haversine_m
 from o2o.core.orders import OrderStatus as S
-from o2o.groupbuy.models import CommunityLeader, CommunityOrder
+from o2o.groupbuy import runs
+from o2o.groupbuy.models import CommunityLeader, CommunityOrder, CommunityRunShipment
 from o2o.orders import history
 from o2o.orders.actors import By
 from o2o.orders.locks import lock_order
-from o2o.orders.models import EventKind, OrderLine
+from o2o.orders.models import EventKind, Order, OrderLine
 from o2o.orders.placement import PlaceRequest, order_place
 
 CHOICES = ("any", "fastest", "cheapest", "same_city", "express")  # delivered to the point, never a pickup
+_placing: ContextVar[int | None] = ContextVar("community_placing", default=None)  # the leader being ordered to
+
+
+def community_fee_fen() -> int:
+    return max(0, int(settings.O2O.get("COMMUNITY_FEE_FEN", 0)))
+
+
+def _fen(fen: int) -> str:
+    return f"¥{fen // 100}.{fen % 100:02d}"
+
+
+def fee_replace(sender: Any = None, *, order: Order, now: datetime | None = None, **_: Any) -> None:
+    """``order_priced`` receiver: a community order being placed pays the community fee instead of the
+    courier fee (module docstring); any other order is left alone."""
+    leader_id = _placing.get()
+    if leader_id is None:
+        return
+    courier = order.delivery_fee_fen
+    fee = min(community_fee_fen(), courier)  # never more than the delivery fee it replaces (0 when waived)
+    total = order.total_fen - courier + fee
+    pricing = dict(order.pricing)
+    explanation = [e for e in pricing.get("explanation", []) if not str(e).startswith("应付 Total")]
+    explanation.append(f"社区团购送至团长自提点：免配送费 {_fen(courier)}，团购服务费 {_fen(fee)} Community order "
+                       f"to the leader's point: no delivery fee ({_fen(courier)}), community fee {_fen(fee)}")
+    explanation.append(f"应付 Total: {_fen(total)}")
+    pricing.update(delivery_fee_fen=fee, total_fen=total, explanation=explanation,
+                   community={"leader_id": leader_id, "courier_fee_fen": courier, "community_fee_fen": fee})
+    Order.objects.filter(pk=order.pk).update(delivery_fee_fen=fee, total_fen=total, pricing=pricing)
+    order.delivery_fee_fen, order.total_fen, order.pricing = fee, total, pricing
 
 
 def leader_get(leader_id: int) -> CommunityLeader:
@@ -49,7 +87,7 @@ def leaders_near(*, lat: float | None = None, lng: float | None = None, limit: i
     """Active pickup points, nearest first when a point (GCJ-02) is given."""
     rows = list(CommunityLeader.objects.filter(active=True).order_by("pk"))
     out = [{"id": r.pk, "name": r.name, "address": r.address, "lat": r.lat, "lng": r.lng,
-            "location_id": r.location_id,
+            "location_id": r.location_id, "community_fee_fen": community_fee_fen(),
             "distance_m": (round(haversine_m(LatLng(lat, lng), LatLng(r.lat, r.lng)))
                            if lat is not None and lng is not None else None)} for r in rows]
     if lat is not None and lng is not None:
@@ -74,13 +112,23 @@ def community_order_place(*, leader_id: int, member: Member, lines: list[tuple[i
                            code="invalid_choice", details={"choice": choice, "allowed": list(CHOICES)})
     now = now or timezone.now()
     leader = leader_get(leader_id)
-    order = order_place(req=PlaceRequest(
-        lines=lines, channel=channel, choice=choice, lat=leader.lat, lng=leader.lng, coord="gcj02",
-        price_location_id=leader.location_id, address=f"社区团购自提点 {leader.name}: {leader.address}"[:200],
-        contact_name=f"团长 {leader.name}"[:64], contact_phone=_leader_phone(leader), coupon_ids=coupon_ids,
-        points=points, expected_total_fen=expected_total_fen,
-        utm={"source": "community", "campaign": f"leader-{leader.pk}"}), member=member, by=by, now=now)
+    token = _placing.set(leader.pk)
+    try:
+        order = order_place(req=PlaceRequest(
+            lines=lines, channel=channel, choice=choice, lat=leader.lat, lng=leader.lng, coord="gcj02",
+            price_location_id=leader.location_id, address=f"社区团购自提点 {leader.name}: {leader.address}"[:200],
+            contact_name=f"团长 {leader.name}"[:64], contact_phone=_leader_phone(leader), coupon_ids=coupon_ids,
+            points=points, utm={"source": "community", "campaign": f"leader-{leader.pk}"},
+            routing_surcharges=runs.routing_preference(leader.pk, now)),
+            member=member, by=by, now=now)
+    finally:
+        _placing.reset(token)
+    if expected_total_fen is not None and expected_total_fen != order.total_fen:  # the caller's transaction undoes
+        raise Conflict("价格已变化，请确认后重新下单 The total changed; confirm the new total",
+                       code="total_changed", details={"expected_total_fen": expected_total_fen,
+                                                      "total_fen": order.total_fen})
     placed = CommunityOrder.objects.create(order=order, leader=leader, member=member, created_at=now)
+    runs.runs_assign(order, leader, now)
     history.log(order, by=by, kind=EventKind.NOTE, at=now,
                 reason=f"社区团购：送至团长自提点 #{leader.pk} community order: to leader #{leader.pk}'s point")
     return placed
@@ -99,6 +147,12 @@ def _lines(order_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
                                    .values_list("order_id", "sku_id", "name", "qty")):
         out.setdefault(oid, []).append({"sku_id": sku_id, "name": name, "qty": qty})
     return out
+
+
+def _slots(order_id: int) -> list[str]:
+    """The delivery days (ISO dates) of the order's runs to the point (empty: an express parcel)."""
+    return sorted({d.isoformat() for d in CommunityRunShipment.objects.filter(shipment__order_id=order_id)
+                   .values_list("run__slot_date", flat=True)})
 
 
 def _local(at: datetime | None) -> datetime | None:
@@ -122,7 +176,7 @@ def point_dict(r: CommunityOrder, lines: list[dict[str, Any]] | None = None) -> 
             "leader_id": r.leader_id, "member_name": r.member.display_name, "member_phone": r.member.phone_masked,
             "lines": _lines([r.order_id]).get(r.order_id, []) if lines is None else lines,
             "created_at": _local(r.created_at), "delivered": r.order.status == S.COMPLETED,
-            "handed_over_at": _local(r.handed_over_at)}
+            "handed_over_at": _local(r.handed_over_at), "slot_dates": _slots(r.order_id)}
 
 
 def member_orders(member_id: int, *, limit: int = 200) -> list[dict[str, Any]]:
@@ -135,6 +189,7 @@ def member_orders(member_id: int, *, limit: int = 200) -> list[dict[str, Any]]:
 def community_dict(r: CommunityOrder) -> dict[str, Any]:
     o = r.order
     return {"order_id": o.pk, "order_number": o.number, "order_status": o.status, "total_fen": o.total_fen,
+            "delivery_fee_fen": o.delivery_fee_fen, "slot_dates": _slots(o.pk),
             "payment_deadline": _local(o.payment_deadline), "leader_id": r.leader_id, "leader_name": r.leader.name,
             "leader_address": r.leader.address, "created_at": _local(r.created_at),
             "handed_over_at": _local(r.handed_over_at)}

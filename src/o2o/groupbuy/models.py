@@ -140,3 +140,45 @@ class CommunityOrder(models.Model):
         verbose_name_plural = "社区团购订单 community orders"
         indexes = [models.Index(fields=["leader", "-created_at"], name="groupbuy_community_leader"),
                    models.Index(fields=["member", "-created_at"], name="groupbuy_community_member")]
+
+
+class CommunityRun(models.Model):
+    """One trip from a store to a leader's point for a delivery slot (社区团购 consolidated delivery).
+
+    The first of its shipments the store marks ready books the courier (``lead_shipment``: its courier task is
+    the run's one booking, its cost recorded once); the others ready before the pick-up travel on it
+    (``CommunityRunShipment.boarded_at``) and follow it (picked up, delivered). UNIQUE (leader, store, slot):
+    concurrent orders of one point and store end in one run.
+    """
+
+    leader = models.ForeignKey(CommunityLeader, on_delete=models.PROTECT, related_name="runs")
+    location = models.ForeignKey("stores.Location", on_delete=models.PROTECT, related_name="+",
+                                 help_text="the store the goods leave from")
+    slot_date = models.DateField(help_text="the delivery day (Shanghai): orders before the cut-off go next morning")
+    lead_shipment = models.ForeignKey("orders.Shipment", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+", help_text="the shipment whose courier task is the booking")
+    picked_up_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "社区团购配送批次 community delivery run"
+        verbose_name_plural = "社区团购配送批次 community delivery runs"
+        constraints = [models.UniqueConstraint(fields=["leader", "location", "slot_date"],
+                                               name="groupbuy_run_one_per_point_store_slot")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.slot_date} leader {self.leader_id} from {self.location_id}"
+
+
+class CommunityRunShipment(models.Model):
+    """A same-city shipment of a community order and the run it travels on."""
+
+    run = models.ForeignKey(CommunityRun, on_delete=models.PROTECT, related_name="shipments")
+    shipment = models.OneToOneField("orders.Shipment", on_delete=models.PROTECT, related_name="+")
+    boarded_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="ready and handed to the run's courier booking (before its pick-up)")
+
+    class Meta:
+        verbose_name = "社区团购批次发货单 community run shipment"
+        verbose_name_plural = "社区团购批次发货单 community run shipments"

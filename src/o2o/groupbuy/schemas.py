@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
@@ -85,6 +85,7 @@ class LeaderOut(Schema):
     lat: float
     lng: float
     location_id: int = Field(description="the store serving the point (its prices)")
+    community_fee_fen: int = Field(description="what a community order pays instead of a delivery fee (fen)")
     distance_m: int | None = Field(description="from the point asked about, when one was given")
 
 
@@ -104,6 +105,8 @@ class CommunityOrderOut(Schema):
     order_number: str
     order_status: str
     total_fen: int
+    delivery_fee_fen: int = Field(description="the community fee, in place of the courier fee")
+    slot_dates: list[date] = Field(description="delivery days of its runs to the point (empty: express)")
     payment_deadline: datetime | None
     leader_id: int
     leader_name: str
@@ -129,3 +132,4 @@ class PointOrderOut(Schema):
     created_at: datetime
     delivered: bool = Field(description="the goods reached the point (the order is completed)")
     handed_over_at: datetime | None
+    slot_dates: list[date] = Field(description="delivery days of its runs to the point (empty: express)")

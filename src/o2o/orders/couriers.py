@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,6 +48,24 @@ PROVIDERS = ("dada", "sf", "own")
 DEFAULT_ORDER = ("dada", "sf", "own")
 CALLBACK_PATH = "/api/v1/delivery/callbacks/{provider}"
 SIMULATOR, PRODUCTION = "simulator", "production"
+
+# Consolidated bookings (one courier for several shipments; ``o2o.groupbuy`` registers them at start-up):
+# ``dispatch_for`` asks each dispatch hook ``hook(shipment, by=, now=)`` first, and a hook that answers a
+# courier task (another shipment's: the shared booking) is the shipment's booking; ``_apply`` tells each
+# tracking hook ``hook(task=, shipment=, target=, now=)`` what a callback did to a task.
+dispatch_hooks: list[Callable[..., Any]] = []
+# A dispatch hook's answer "not now": the shipment stays awaiting a courier with no task (the delivery
+# sweep asks again every minute), e.g. a 社区团购 run whose slot is tomorrow morning.
+HOLD = object()
+tracking_hooks: list[Callable[..., Any]] = []
+
+
+def hooks_register(*, dispatch: Callable[..., Any], tracking: Callable[..., Any]) -> None:
+    """Add a consolidated-booking pair of hooks once (apps' ``ready``)."""
+    if dispatch not in dispatch_hooks:
+        dispatch_hooks.append(dispatch)
+    if tracking not in tracking_hooks:
+        tracking_hooks.append(tracking)
 
 
 def config() -> dict[str, Any]:

@@ -111,7 +111,9 @@ def dispatch_for(shipment: Shipment, *, by: By, now: datetime | None = None) -> 
 
     Returns the shipment's active task (an existing one, or attempt *n* for the next provider),
     or None when every provider has failed it (then a ``no_courier`` alert). The provider is
-    called after the commit.
+    called after the commit. A consolidated booking (``couriers.dispatch_hooks``) may answer
+    another shipment's task instead: the shipment travels on it and books nothing; or hold it
+    (``couriers.HOLD``: None, no task yet, the delivery sweep asks again).
     """
     assert transaction.get_connection().in_atomic_block, "dispatch_for needs the caller's transaction"
     now = now or timezone.now()
@@ -122,6 +124,12 @@ def dispatch_for(shipment: Shipment, *, by: By, now: datetime | None = None) -> 
     active = CourierTask.objects.filter(shipment=shipment, status__in=ACTIVE_TASK).first()
     if active is not None:
         return active
+    for hook in couriers.dispatch_hooks:  # a consolidated booking may carry it (couriers.dispatch_hooks)
+        shared = hook(shipment, by=by, now=now)
+        if shared is couriers.HOLD:  # not yet: the sweep asks again
+            return None
+        if shared is not None:
+            return shared
     tried = list(CourierTask.objects.filter(shipment=shipment).values_list("provider", "status", "attempt"))
     failed = {p for p, status, _ in tried if status == TaskStatus.FAILED}
     attempt = max((a for *_, a in tried), default=0) + 1
@@ -370,6 +378,9 @@ def _apply(task_id: int, order_id: int, update: Any, now: datetime) -> dict[str,
         history.log(order, by=by, kind=EventKind.NOTE, shipment=shipment, at=now,
                     reason=f"配送回调已记录未应用 courier update recorded, not applied: {update.status.value} "
                            f"after {task.status} ({task.shipment_ref})"[:200])
+    if target is not None and current:
+        for hook in couriers.tracking_hooks:  # shipments sharing this booking follow it
+            hook(task=task, shipment=shipment, target=target, now=now)
     return {"outcome": "applied" if target else "recorded", "shipment_status": shipment.status}
 
 

@@ -72,6 +72,9 @@ class PlaceRequest:
     # Offers the caller adds for this order only (e.g. a group deal's price, ``o2o.groupbuy``): objects the
     # pricing engine understands (``o2o.core.promotions.Promotion`` for the marketing engine).
     extra_promotions: tuple = ()
+    # The caller's routing preferences (``o2o.core.routing.Surcharges``; e.g. a community point's stores
+    # already sending a trip): they choose between nodes, never change the price.
+    routing_surcharges: object | None = None
 
 
 CONTACT_PHONE = "order.contact_phone"
@@ -136,7 +139,7 @@ def order_place(*, req: PlaceRequest, member: Member, by: By, now: datetime | No
     basket = load_basket(req.lines)
     decision = decision_create(order_ref=number, lines=req.lines, lat=req.lat, lng=req.lng, coord=req.coord,
                                choice=req.choice, pickup_location_id=req.pickup_location_id, who=by.who, now=now,
-                               basket=basket)
+                               basket=basket, surcharges=req.routing_surcharges)  # type: ignore[arg-type]
     routed = list(decision.shipments.values_list("mode", "location_id"))
     modes = [m for m, _ in routed]
     # Store-scoped offers of a delivery are checked against the stores that ship it (marketing.pricing).
