@@ -151,6 +151,7 @@ api.add_router("/members", profiles_router)
 api.add_router("/members", lookup_router)  # staff look-up by phone / member code / card
 api.add_router("/segments", segments_router)
 api.add_router("/members", marketing_members_router)
+api.add_router("/members", "o2o.marketing.api_birthday.router")  # the birthday for birthday coupons
 api.add_router("/coupons", coupons_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/appointments", appointments_router)

@@ -11,6 +11,11 @@
   takes it off that store's stock). A chain promotion 满199减20 runs for 30 days, and double points
   (积分活动) for orders placed on the mini-program.
 * An A/B experiment on the storefront home's hero (``home-hero``: the default headline vs a coupon nudge).
+* Birthdays: one demo member in ``BIRTHDAY_EVERY`` gets one (``MemberReach.birthday``, fixed seed), the first
+  ``BIRTHDAYS_TODAY`` of them today's month and day (China time), and the automatic campaign 生日礼券 满50减20
+  (``auto_on="birthday"``) is issued right away (``auto.coupons_issue_auto``, as ``o2o issue-auto-coupons``
+  does daily), so the HQ admin and those members' wallets show birthday coupons. Only members without a
+  birthday get one (a set birthday is locked, ``marketing.birthday``).
 
 Idempotent: everything is found by its code/name and created once.
 """
@@ -18,7 +23,7 @@ Idempotent: everything is found by its code/name and created once.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from django.db import transaction
@@ -28,9 +33,11 @@ from django.utils import timezone
 from o2o.accounts.models import Member
 from o2o.catalog.models import Sku
 from o2o.core.geo import LatLng, haversine_m
+from o2o.core.loyalty import CHINA_TZ
 from o2o.demo.bench_data import load_pois
 from o2o.experiments.models import Experiment
 from o2o.inventory.models import Stock
+from o2o.marketing.auto import coupons_issue_auto
 from o2o.marketing.models import CouponTemplate, MemberReach, Promotion, TemplateStatus
 from o2o.marketing.nearby import coupons_issue_nearby
 from o2o.members.models import PointsCampaign
@@ -39,6 +46,8 @@ from o2o.stores.models import Location, LocationKind
 DEMO_MEMBERS = 600
 MEMBER_PREFIX = "演示居民 Resident "
 RADIUS_M = 3000
+BIRTHDAY_EVERY = 6  # one demo member in six has told us their birthday
+BIRTHDAYS_TODAY = 8  # ... and the first few of them were born on the day the demo is seeded
 
 CAMPAIGNS = (
     {"code": "new-member-30-5", "name": "新人券 满30减5", "name_en": "New member: ¥5 off over ¥30", "kind": "amount_off",
@@ -53,6 +62,9 @@ CAMPAIGNS = (
     {"code": "install-voucher", "name": "免费上门安装", "name_en": "Free home installation", "kind": "service_voucher",
      "service": "上门安装 installation", "amount_fen": 5000, "claimable": False, "staff_issuable": True,
      "redeem_online": False, "budget": 500, "valid_days": 60},
+    {"code": "birthday-gift", "name": "生日礼券 满50减20", "name_en": "Birthday: ¥20 off over ¥50", "kind": "amount_off",
+     "amount_fen": 2000, "threshold_fen": 5000, "auto_on": "birthday", "claimable": False, "member_limit": 10,
+     "budget": 10_000, "valid_days": 30},
 )
 
 
@@ -74,6 +86,25 @@ def _members(data_dir: Path | None) -> int:
     MemberReach.objects.bulk_create([MemberReach(member=m, home_lat=p.lat, home_lng=p.lng, home_at=now)
                                      for m, p in zip(made, homes, strict=True)])
     return len(made)
+
+
+def _birthdays(now: datetime) -> int:
+    """Birthdays for some demo members who have none (see the module's docstring); how many were set."""
+    today = now.astimezone(CHINA_TZ).date()
+    rows = list(MemberReach.objects.filter(member__display_name__startswith=MEMBER_PREFIX)
+                .order_by("member_id"))
+    chosen = [r for i, r in enumerate(rows) if i % BIRTHDAY_EVERY == 0]
+    if any(r.birthday is not None for r in chosen):
+        return 0  # seeded before: a birthday, once set, stays
+    rng = random.Random(19900517)
+    for i, r in enumerate(chosen):
+        year = rng.randint(1960, 2005)
+        if i < BIRTHDAYS_TODAY:
+            r.birthday = date(2000 if (today.month, today.day) == (2, 29) else year, today.month, today.day)
+        else:
+            r.birthday = date(year, 1, 1) + timedelta(days=rng.randrange(365))
+    MemberReach.objects.bulk_update(chosen, ["birthday"])
+    return len(chosen)
 
 
 def _busiest_store() -> Location | None:
@@ -98,6 +129,7 @@ def seed_marketing(data_dir: Path | None = None) -> dict[str, int | str]:
     out: dict[str, int | str] = {}
     with transaction.atomic():
         out["members"] = _members(data_dir)
+        out["birthdays"] = _birthdays(now)
         made = 0
         for spec in CAMPAIGNS:
             _, created = CouponTemplate.objects.get_or_create(code=spec["code"], defaults={
@@ -140,4 +172,5 @@ def seed_marketing(data_dir: Path | None = None) -> dict[str, int | str]:
     if store is not None and created:
         got = coupons_issue_nearby(template_id=near.pk, location_id=store.pk, radius_m=RADIUS_M, by_user_id=None)
         out["nearby_issued"] = got["issued"]
+    out["birthday_issued"] = int(coupons_issue_auto(now).get("birthday-gift", {}).get("issued") or 0)
     return out

@@ -4,7 +4,9 @@
 * ``tier``: members whose current tier is among the campaign's ``tiers`` (a tier benefit: one each, up to
   the campaign's ``member_limit``; a member who reaches the tier later gets theirs on the next run);
 * ``birthday``: members whose birthday (``MemberReach.birthday``) is today, China time, who got none of the
-  campaign this calendar year (give the campaign a ``member_limit`` of the years it should run).
+  campaign this calendar year (give the campaign a ``member_limit`` of the years it should run), and whose
+  birthday was not set or changed in the last ``O2O["BIRTHDAY_COUPON_MIN_DAYS"]`` days (default 30;
+  imported or seeded birthdays, without ``birthday_set_at``, count as settled).
 
 Each coupon goes through ``claims.coupon_issue`` (its own transaction, the same limits as a claim); a run
 twice on one day issues nothing more. Members at their limit are skipped; a sold-out campaign stops.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import calendar
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -28,6 +31,10 @@ from o2o.members.models_tiers import TierState
 NEW_MEMBER_DAYS = 7
 _STOP = {"coupon_sold_out", "coupon_campaign_inactive", "coupon_claim_ended", "coupon_campaign_expired",
          "coupon_claim_not_started"}
+
+
+def _min_days() -> int:
+    return int(settings.O2O.get("BIRTHDAY_COUPON_MIN_DAYS", 30))
 
 
 def _candidates(t: CouponTemplate, now: datetime) -> list[int]:
@@ -44,7 +51,10 @@ def _candidates(t: CouponTemplate, now: datetime) -> list[int]:
         born_today = Q(birthday__month=today.month, birthday__day=today.day)
         if today.month == 2 and today.day == 28 and not calendar.isleap(today.year):
             born_today |= Q(birthday__month=2, birthday__day=29)  # 29 February: the 28th in other years
-        born = MemberReach.objects.filter(born_today).values_list("member_id", flat=True)
+        # A birthday set (or changed) in the last BIRTHDAY_COUPON_MIN_DAYS days gives no coupon this year:
+        # otherwise a new member could enter today's date and collect the gift at once.
+        settled = Q(birthday_set_at__isnull=True) | Q(birthday_set_at__lte=now - timedelta(days=_min_days()))
+        born = MemberReach.objects.filter(born_today & settled).values_list("member_id", flat=True)
         got = Coupon.objects.filter(template=t, issued_at__gte=year_start).values_list("member_id", flat=True)
         return list(members.filter(pk__in=born).exclude(pk__in=got).values_list("pk", flat=True))
     return []

@@ -30,10 +30,15 @@ def merge_marketing(sender: type, survivor: Member, merged: Member, **_: Any) ->
         tops[c.template_id] = slot
         Coupon.objects.filter(pk=c.pk).update(member=survivor, slot=slot, member_limit=max(c.member_limit, slot))
         moved.append([c.pk, c.slot, c.member_limit])
-    reach = False
+    reach, birthday = False, None
     if not MemberReach.objects.filter(member=survivor).exists():
         reach = MemberReach.objects.filter(member=merged).update(member=survivor) > 0
-    return "marketing", {"coupons": moved, "reach": reach}
+    else:  # the survivor keeps its places; a birthday only the merged member told us is not lost
+        theirs = MemberReach.objects.filter(member=merged, birthday__isnull=False).first()
+        if theirs is not None and MemberReach.objects.filter(member=survivor, birthday__isnull=True).update(
+                birthday=theirs.birthday, birthday_set_at=theirs.birthday_set_at):
+            birthday = theirs.birthday.isoformat()
+    return "marketing", {"coupons": moved, "reach": reach, "birthday": birthday}
 
 
 @receiver(member_merge_undoing, sender=Member, dispatch_uid="marketing.merge_undo")
@@ -47,3 +52,6 @@ def undo_marketing(sender: type, survivor: Member, merged: Member, moved: dict[s
                            details={"coupon_id": coupon_id})
     if part.get("reach"):
         MemberReach.objects.filter(member=survivor).update(member=merged)
+    elif part.get("birthday"):  # the copied birthday goes back (the merged member's own row still has it)
+        MemberReach.objects.filter(member=survivor, birthday=part["birthday"]).update(birthday=None,
+                                                                                      birthday_set_at=None)

@@ -209,6 +209,9 @@ class MemberReach(models.Model):
     recent_lng = models.FloatField(null=True, blank=True)
     recent_at = models.DateTimeField(null=True, blank=True)
     birthday = models.DateField(null=True, blank=True)
+    birthday_set_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the member or staff set the birthday; None: imported or seeded "
+                                         "(birthday coupons wait O2O['BIRTHDAY_COUPON_MIN_DAYS'] after it)")
 
     class Meta:
         verbose_name = "会员触达 member reach"

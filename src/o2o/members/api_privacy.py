@@ -17,6 +17,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
+from pydantic import BaseModel, ConfigDict
 
 from o2o.accounts.models import User
 from o2o.accounts.permissions import actor_of, require, visible_location_ids
@@ -42,7 +43,11 @@ class RevealOut(Schema):
     phone: str = Field(description="in clear: shown once, never stored by the client")
 
 
-class ExportOut(Schema):
+class ExportOut(BaseModel):  # a plain pydantic model: ninja's Schema reads the declared fields only
+    # The sections the apps above members add (marketing, groupbuy, notifications, reviews, behaviour events...)
+    # through ``member_exporting`` pass through as they are: a schema that dropped them would hide data.
+    model_config = ConfigDict(extra="allow")
+
     format: str = Field(description="o2o.member-export/1")
     exported_at: datetime
     member: dict[str, Any] = Field(description="profile: name, phone (in clear), created, channel, deleted_at")

@@ -77,7 +77,8 @@ def refund_dict(r: Refund) -> dict[str, Any]:
 
 def _not_payable(order: Order, code: str, message: str) -> Conflict:
     return Conflict(message, code=code, details={"order_id": order.pk, "status": order.status,
-                                                 "payment_deadline": _local(order.payment_deadline)})
+                                                 "payment_deadline": (_local(order.payment_deadline).isoformat()
+                                                                     if order.payment_deadline else None)})
 
 
 def payment_create(*, order_id: int, provider: str, member_id: int, payer_id: str | None = None,

@@ -4,6 +4,8 @@ merge moves coupons (and its undo moves them back); the counter checks tiers; ba
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,7 +13,7 @@ from django.utils import timezone
 from o2o.common.errors import Forbidden
 from o2o.marketing import claims, redemption
 from o2o.marketing.handlers import on_order_event as marketing_events
-from o2o.marketing.models import Coupon, CouponTemplate, Promotion
+from o2o.marketing.models import Coupon, CouponTemplate, MemberReach, Promotion
 from o2o.members import points as pts
 from o2o.members.merge import member_merge, member_merge_undo
 from o2o.members.models import PointsAccount, TierState
@@ -115,6 +117,19 @@ def test_a_merge_moves_coupons_and_its_undo_moves_them_back():
     member_merge_undo(merge_id=merge.pk, user=staff("hq_admin")[0], now=timezone.now())
     theirs.refresh_from_db()
     assert (theirs.member_id, theirs.slot, theirs.member_limit) == (merged.pk, 1, 1)
+
+
+def test_a_merge_keeps_a_birthday_only_the_merged_member_gave_and_its_undo_takes_it_back():
+    survivor, _ = member()
+    merged, _ = member()
+    MemberReach.objects.create(member=survivor, home_lat=31.2, home_lng=121.4)  # places, no birthday
+    MemberReach.objects.create(member=merged, birthday=date(1990, 5, 17))
+    merge = member_merge(survivor_id=survivor.pk, merged_id=merged.pk, now=timezone.now())
+    kept = MemberReach.objects.get(member=survivor)
+    assert (kept.birthday, kept.home_lat) == (date(1990, 5, 17), 31.2)
+    member_merge_undo(merge_id=merge.pk, user=staff("hq_admin")[0], now=timezone.now())
+    assert MemberReach.objects.get(member=survivor).birthday is None
+    assert MemberReach.objects.get(member=merged).birthday == date(1990, 5, 17)
 
 
 def test_the_counter_checks_the_members_tier():

@@ -4,6 +4,7 @@ from django.urls import path
 
 from o2o.web.shop import account, cart, catalog, checkout, coupons, location, member, orders, payment
 from o2o.web.shop.member_code import member_code
+from o2o.web.shop.profile import profile
 from o2o.web.shop.reviews import review_post
 
 urlpatterns = [
@@ -26,6 +27,7 @@ urlpatterns = [
     path("orders/<int:order_id>/return", member.return_request, name="return"),
     path("me", member.me, name="me"),
     path("me/code", member_code, name="member_code"),
+    path("me/profile", profile, name="profile"),
     path("coupons", coupons.coupons, name="coupons"),
     path("coupons/claim", coupons.claim, name="coupon_claim"),
     path("orders/<int:order_id>/review", review_post, name="review"),
