@@ -51,7 +51,7 @@ def _item(title: str, icon: str, app: str, model: str) -> dict:
     }
 
 
-# Tailwind's red, close to the storefront's brand colour (#e4393c).
+# Tailwind's red, close to the storefront's brand colour (#d32f2f).
 _RED = {
     "50": "oklch(97.1% .013 17.38)", "100": "oklch(93.6% .032 17.717)", "200": "oklch(88.5% .062 18.334)",
     "300": "oklch(80.8% .114 19.571)", "400": "oklch(70.4% .191 22.216)", "500": "oklch(63.7% .237 25.331)",

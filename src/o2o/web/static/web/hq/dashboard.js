@@ -4,7 +4,7 @@
   "use strict";
   var figures = JSON.parse(document.getElementById("hq-figures").textContent);
   var text = JSON.parse(document.getElementById("hq-i18n").textContent);
-  var palette = ["#e4393c", "#0b5cad", "#1a7f37", "#9a6700", "#7b4bb7", "#00838f", "#5c6370"];
+  var palette = ["#d32f2f", "#0b5cad", "#187534", "#8f5f00", "#7b4bb7", "#00838f", "#5c6370"];
   var yuan = function (fen) { return fen == null ? null : Math.round(fen) / 100; };
   var pct = function (v) { return v == null ? null : Math.round(v * 1000) / 10; };
   var base = { color: palette, textStyle: { fontFamily: "system-ui, 'Noto Sans CJK SC', 'PingFang SC', sans-serif" },
