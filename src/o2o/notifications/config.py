@@ -36,6 +36,8 @@ MODES = ("simulator", "production", "off")
 
 # The kinds the triggers send, with placeholder codes (production sets the approved ones in ``templates``).
 TEMPLATES: dict[str, dict[str, Any]] = {
+    # The storefront's sign-in code (sent at once by ``o2o.web.shop.sms.deliver``, never queued or capped).
+    "login_code": {"sms": "SMS_480001", "sms_params": ["code"]},
     "pickup_ready": {
         "sms": "SMS_480101", "sms_params": ["order", "store", "deadline"],
         "wechat": "o2o-pickup-ready", "page": "pages/order/detail?id={order_id}",

@@ -31,6 +31,10 @@ SESSION_LOCATION = "o2o_console_location"  # the store an HQ / region user last 
 MANAGER_ROLES = frozenset({Role.STORE_MANAGER, Role.REGION_MANAGER, Role.HQ_ADMIN})
 
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+# A plain English word after a space: letters (with ' or -), then a space, punctuation or the end.
+_EN_START = re.compile(r"(?:^|\s)([A-Za-z][A-Za-z'-]*)(?=[\s,.;:!?()]|$)")
+# ": " before a nested value that has Chinese in it (the reason of a courier failure...).
+_NESTED = re.compile(r":\s+(?=\S*[\u3400-\u9fff])")
 
 
 def new_key() -> str:
@@ -51,13 +55,43 @@ def error_text(exc: ApiError) -> str:
     return message_text(exc.message)
 
 
+def split_bilingual(message: str) -> tuple[str, str]:
+    """A service message written "中文 English" as its (Chinese, English) halves; "" for a half it lacks.
+
+    The English half starts at the first plain English word that follows Chinese text after a space
+    (not a code such as ``out_for_delivery`` or an order number) and is followed by no Chinese up to
+    the end or up to a nested value: ``"... English: 中文2 English2"`` (a courier's reason, say) is split
+    the same way and joined to each half ("中文：中文2", "English: English2"); a nested value that has
+    one language only is kept as is in both.
+    """
+    message = message.strip()
+    if not _CJK.search(message):
+        return "", message
+    for m in _EN_START.finditer(message):
+        start = m.start(1)
+        before = message[:start].rstrip()
+        if not before or not _CJK.fullmatch(before[-1]):
+            continue
+        rest = message[start:]
+        nested = _NESTED.search(rest)
+        en_head = rest[:nested.start()] if nested else rest
+        if _CJK.search(en_head):
+            continue  # a Latin word inside the Chinese text ("请在 App 中查看"): not the English half
+        zh = before.rstrip("：:").rstrip()
+        if nested is None:
+            return zh, rest.strip()
+        zh2, en2 = split_bilingual(rest[nested.end():])
+        return f"{zh}：{zh2 or en2}", f"{en_head.rstrip()}: {en2 or zh2}"
+    return message, ""
+
+
 def message_text(message: str) -> str:
-    """A bilingual "中文 English" service message in the current language: its Chinese half (up to the last
-    Chinese character), or in English the whole message (it carries both; nothing is lost)."""
-    last = max((m.end() for m in _CJK.finditer(message)), default=0)
-    if not last or (get_language() or "").startswith("en"):
-        return message
-    return message[:last].strip()
+    """A bilingual "中文 English" service message in the current language (:func:`split_bilingual`); a message
+    with one language only is shown as it is."""
+    zh, en = split_bilingual(message)
+    if (get_language() or "").startswith("en"):
+        return en or message
+    return zh or message
 
 
 def allowed(request: HttpRequest, perm: Perm, location: Location | int) -> bool:

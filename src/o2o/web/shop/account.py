@@ -55,7 +55,13 @@ def login(request: HttpRequest) -> HttpResponse:
         return _render(request, form, status=400)
     phone = form.cleaned_data["phone"]
     if request.POST.get("action") == "send":
-        code, wait_s = sms.issue(request.session, phone)
+        ip = request.META.get("REMOTE_ADDR") or None
+        code, wait_s = sms.issue(request.session, phone, ip=ip)
+        if code is not None and not sms.sandbox() and not sms.deliver(phone, code):
+            sms.forget(request.session, phone, ip)
+            failed = _bound(phone)
+            failed.add_error("phone", _("短信发送失败，请稍后再试。"))
+            return _render(request, failed, status=503)
         return _render(request, _bound(phone), sent=code is not None, wait_s=wait_s)
     code = form.cleaned_data["code"]
     if not code:

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from o2o.accounts import pii
 from o2o.common.errors import ApiError
 from o2o.core.geo import in_china_bbox
-from o2o.web.shop.districts import DISTRICTS
+from o2o.web.shop import districts
+from o2o.web.shop.districts import DISTRICTS, QUERY_MAX
 
 NUMBER_ERRORS = {"required": _("请填写这一项。"), "invalid": _("请输入数字。"),
                  "min_value": _("数值太小。"), "max_value": _("数值太大。")}
@@ -50,11 +51,21 @@ class LocationForm(forms.Form):
                            widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "121.4365"}))
     coord = forms.ChoiceField(choices=[("gcj02", "GCJ-02"), ("wgs84", "WGS-84")], required=False,
                               widget=forms.HiddenInput)
+    place = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)  # a search result's key
+
+    def clean_place(self) -> districts.Place | None:
+        key = (self.cleaned_data.get("place") or "").strip()
+        if not key:
+            return None
+        found = districts.place(key)
+        if found is None:
+            raise forms.ValidationError(_("这个地点已不在列表中，请重新搜索。"))
+        return found
 
     def clean(self) -> dict:
         data = super().clean()
         lat, lng = data.get("lat"), data.get("lng")
-        if self.errors:
+        if self.errors or data.get("place") is not None:
             return data
         if lat is None and lng is None:
             if not data.get("district"):
@@ -68,6 +79,26 @@ class LocationForm(forms.Form):
                 math.isfinite(lat) and math.isfinite(lng) and in_china_bbox(lat, lng)):
             self.add_error("lat", _("这个位置不在中国境内。"))
         return data
+
+
+class PlaceSearchForm(forms.Form):
+    """Search a place by name ("徐家汇", "大宁商圈", "家乐福"): the words a customer types, checked for sense."""
+
+    q = forms.CharField(label=_("输入小区/地址"), max_length=QUERY_MAX, strip=True,
+                        error_messages={"required": _("请输入小区、商圈、道路或商场的名字。"),
+                                        "max_length": _("请输入 %(limit_value)d 个字以内的地名。")},
+                        widget=forms.TextInput(attrs={
+                            "type": "search", "autocomplete": "off", "enterkeyhint": "search",
+                            "placeholder": _("例如：漕河泾、大宁商圈、家乐福"), "aria-controls": "place-results",
+                            # suggestions as the customer types (the form's submit asks the same)
+                            "hx-get": "/shop/location", "hx-trigger": "input changed delay:400ms, search",
+                            "hx-target": "#place-results", "hx-swap": "outerHTML", "hx-include": "closest form"}))
+
+    def clean_q(self) -> str:
+        value = " ".join(self.cleaned_data["q"].replace("\x00", "").split())
+        if not any(ch.isalnum() for ch in value):  # only punctuation or symbols: nothing to look for
+            raise forms.ValidationError(_("请输入小区、商圈、道路或商场的名字。"))
+        return value
 
 
 class AddForm(forms.Form):

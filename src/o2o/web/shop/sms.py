@@ -1,14 +1,22 @@
-"""One-time sign-in codes, kept in the visitor's session until issue 6 brings an SMS adapter.
+"""One-time sign-in codes: sent by SMS, checked against the visitor's session.
+
+``O2O["SMS"]["mode"]``: ``"sandbox"`` (the default, for the demo and tests: nothing is sent, the page
+shows the code in place of a text message) or ``"sms"``: the code goes out at once through the
+notification SMS channel (:func:`deliver`: Aliyun Dysms with the ``login_code`` template, or its local
+simulator while ``O2O["NOTIFY"]["backends"]["sms"]`` is ``"simulator"``), never queued, capped or held
+for quiet hours. A provider refusal forgets the code, so the visitor can ask again at once.
 
 The session holds the phone, an HMAC of the code (never the code itself, except in sandbox
-mode, where the page shows it in place of a text message), its expiry and the tries left:
+mode), its expiry and the tries left:
 a code lives ``TTL_S`` seconds and allows ``MAX_TRIES`` wrong entries, then a new one is needed.
 A new code for the same phone is issued at most every ``RESEND_S`` seconds.
 
 The session's limits alone would reset with a new cookie, so each phone also has hourly counters
 in Django's cache (shared by every process once the cache is Redis, per process with the default
 local-memory cache): at most ``PHONE_SENDS_PER_HOUR`` codes sent and ``PHONE_FAILS_PER_HOUR`` wrong
-codes per phone, whatever the session. A six-digit code then takes ~100,000 hours to guess.
+codes per phone, whatever the session, and at most ``IP_SENDS_PER_HOUR`` codes from one address. A
+six-digit code then takes ~100,000 hours to guess. In ``"sms"`` mode configure a shared cache (Redis),
+or each worker process keeps its own counters.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ TTL_S = 5 * 60
 MAX_TRIES = 5
 RESEND_S = 60
 PHONE_SENDS_PER_HOUR = 10
+IP_SENDS_PER_HOUR = 30
 PHONE_FAILS_PER_HOUR = 10
 
 
@@ -41,6 +50,33 @@ class Check(StrEnum):
 
 def sandbox() -> bool:
     return settings.O2O.get("SMS", {}).get("mode", "sandbox") == "sandbox"
+
+
+def deliver(phone: str, code: str) -> bool:
+    """Send ``code`` to ``phone`` now; False when the SMS channel is off, unconfigured or refuses."""
+    from o2o.adapters.notify.base import NotifyError
+    from o2o.notifications import backends, config
+
+    if not backends.available("sms"):
+        return False
+    template = config.template("login_code")
+    try:
+        backends.adapter("sms").send_sms(phone_numbers=phone, template_code=template.sms_code,
+                                         template_params={"code": code})
+    except (NotifyError, backends.Unreachable, OSError):
+        return False
+    return True
+
+
+def forget(session: SessionBase, phone: str, ip: str | None = None) -> None:
+    """Drop the code just issued (it could not be sent): it does not count against the caps either."""
+    session.pop(SESSION_SMS, None)
+    for kind, who in (("sent", phone), ("ip", ip)):
+        if who:
+            try:
+                cache.decr(_counter(kind, who))
+            except ValueError:  # expired meanwhile
+                pass
 
 
 def _counter(kind: str, phone: str) -> str:
@@ -65,8 +101,11 @@ def _digest(phone: str, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"shop-sms:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def issue(session: SessionBase, phone: str, now: float | None = None) -> tuple[str | None, int]:
-    """(the new code, or None when one was sent less than ``RESEND_S`` ago; seconds to wait)."""
+def issue(session: SessionBase, phone: str, now: float | None = None, *,
+          ip: str | None = None) -> tuple[str | None, int]:
+    """(the new code, or None when one was sent less than ``RESEND_S`` ago or a cap is reached; seconds
+    to wait). ``ip``: the visitor's address, at most ``IP_SENDS_PER_HOUR`` codes an hour from it, whatever
+    the phones (fresh cookies and many numbers: SMS pumping)."""
     now = time.time() if now is None else now
     held = session.get(SESSION_SMS)
     usable = isinstance(held, dict) and held.get("expires", 0) > now and held.get("tries", 0) < MAX_TRIES
@@ -74,7 +113,11 @@ def issue(session: SessionBase, phone: str, now: float | None = None) -> tuple[s
         return None, int(RESEND_S - (now - held.get("sent", 0)))
     if _count("sent", phone) >= PHONE_SENDS_PER_HOUR:
         return None, 3600
+    if ip and _count("ip", ip) >= IP_SENDS_PER_HOUR:
+        return None, 3600
     _bump("sent", phone)
+    if ip:
+        _bump("ip", ip)
     code = f"{secrets.randbelow(10**6):06d}"
     session[SESSION_SMS] = {"phone": phone, "hash": _digest(phone, code), "sent": now, "expires": now + TTL_S,
                             "tries": 0, **({"sandbox_code": code} if sandbox() else {})}

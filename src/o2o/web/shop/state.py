@@ -31,7 +31,7 @@ class Point:
     lat: float
     lng: float
     label: str
-    source: str  # default | district | gps | manual
+    source: str  # default | district | gps | manual | place
 
     @property
     def latlng(self) -> LatLng:
