@@ -271,3 +271,15 @@ def test_ready_min_matches_a_minute_by_minute_walk(hours, start, queue, mode):
         assert got == queue + PREP
         return
     assert got == _brute_ready(hours, now, queue, PREP, handover)
+
+
+def test_the_explanation_names_the_clock_time_of_a_far_pickup_not_hundreds_of_minutes():
+    from o2o.core.routing.explain import describe_shipment
+
+    night = route(order(("x", 1, 100.0), choice=Choice.PICKUP, pickup_node_id="A"), Network([shop()], CONFIG), at(0, 0, 41))
+    [shipment] = night.shipments
+    assert describe_shipment(shipment) == f"pickup, ready 07:{PREP:02d} today"
+    late = route(order(("x", 1, 100.0), choice=Choice.PICKUP, pickup_node_id="A"), Network([shop()], CONFIG), at(0, 21, 55))
+    assert describe_shipment(late.shipments[0]) == f"pickup, ready 07:{PREP:02d} next day"
+    day = route(order(("x", 1, 100.0), choice=Choice.PICKUP, pickup_node_id="A"), Network([shop()], CONFIG), at(0, 10))
+    assert describe_shipment(day.shipments[0]) == f"pickup, ready in {PREP} min"

@@ -17,14 +17,26 @@ from o2o.core.routing.model import Mode, Plan, Shipment
 __all__ = ["describe_shipment", "explain"]
 
 
+CLOCK_AFTER_MIN = 120  # an ETA further off reads as a clock time, not "ready in 394 min"
+
+
 def _lines(n: int) -> str:
     return f"{n} line" if n == 1 else f"{n} lines"
 
 
 def describe_shipment(shipment: Shipment) -> str:
-    """Distance and timing of a shipment: "1.4 km; 38 min", "pickup, ready in 25 min", "express, next day"."""
+    """Distance and timing of a shipment: "1.4 km; 38 min", "pickup, ready in 25 min", "express, next day";
+    beyond two hours (a closed store, a long queue) the clock time: "pickup, ready 07:15 next day"."""
+    minutes = shipment.eta.earliest_min
+    if shipment.mode is not Mode.EXPRESS and minutes > CLOCK_AFTER_MIN:
+        at = shipment.eta.earliest
+        days = (at.date() - (at - timedelta(minutes=minutes)).date()).days
+        day = "today" if days <= 0 else "next day" if days == 1 else f"in {days} days"
+        if shipment.mode is Mode.PICKUP:
+            return f"pickup, ready {at:%H:%M} {day}"
+        return f"{shipment.distance_m / 1000:.1f} km; {at:%H:%M} {day}"
     if shipment.mode is Mode.PICKUP:
-        return f"pickup, ready in {shipment.eta.earliest_min} min"
+        return f"pickup, ready in {minutes} min"
     if shipment.mode is Mode.EXPRESS:
         now = shipment.eta.earliest - timedelta(minutes=shipment.eta.earliest_min)
         days = (shipment.eta.earliest.date() - now.date()).days
