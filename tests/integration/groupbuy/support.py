@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.db import transaction
 from django.utils import timezone
 
 from o2o.groupbuy import groups
 from o2o.groupbuy.models import CommunityLeader, GroupDeal, GroupMember
-from o2o.orders import gateways, payments
+from o2o.orders import couriers, gateways, payments
 from o2o.orders.actors import By
 from o2o.orders.models import Order, Payment
 from o2o.orders.payment_notices import notice_handle
@@ -64,3 +65,19 @@ def leader(w, mem, *, lat: float | None = None, lng: float | None = None, name: 
     return CommunityLeader.objects.create(member=mem, name=name, address="幸福里小区 3 号楼门卫室",
                                           lat=P.lat if lat is None else lat, lng=P.lng if lng is None else lng,
                                           location=location or w.a)
+
+
+# --- community runs: autouse fixtures for the modules that import them -------------------------
+
+@pytest.fixture(autouse=True)
+def book_at_once(settings):
+    """The day runs as if it were the slot's morning: a run may book its courier at once (by default it
+    waits for ``runs.dispatch_at``; ``test_community_runs.py`` tests that wait)."""
+    settings.O2O = {**settings.O2O, "COMMUNITY_DISPATCH_LEAD_MIN": 4 * 24 * 60}
+
+
+@pytest.fixture(autouse=True)
+def fresh_couriers():
+    couriers.reset()
+    yield
+    couriers.reset()

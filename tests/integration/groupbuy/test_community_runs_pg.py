@@ -14,26 +14,13 @@ from o2o.orders.models import CourierTask, Shipment
 from tests.concurrency import hold_first, race
 from tests.factories import member, sku, stock_in
 from tests.integration.fulfilment.world import build
-from tests.integration.groupbuy.support import by, leader, pay
+from tests.integration.groupbuy.support import book_at_once, by, fresh_couriers, leader, pay
 from tests.integration.orders.test_delivery_world import pack
 
+__all__ = ["book_at_once", "fresh_couriers"]  # the autouse fixtures
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 MEMBERS = 6
-
-
-@pytest.fixture(autouse=True)
-def book_at_once(settings):
-    """These tests run the day as if it were the slot's morning: a run may book its courier at once
-    (by default it waits for ``runs.dispatch_at``; ``test_community_runs.py`` tests that wait)."""
-    settings.O2O = {**settings.O2O, "COMMUNITY_DISPATCH_LEAD_MIN": 4 * 24 * 60}
-
-
-@pytest.fixture(autouse=True)
-def fresh_couriers():
-    couriers.reset()
-    yield
-    couriers.reset()
 
 
 def test_members_ordering_to_one_point_at_once_end_in_one_run_and_one_booking(monkeypatch):
