@@ -106,8 +106,8 @@ def brute_force(order_: Order, network: Network, now: datetime, usage: Usage | N
             total += s.pick.per_order_fen + s.pick.per_line_fen * len(lines) + s.lateness_fen
             if surcharges is not None:
                 node = s.node.node_id
-                total += surcharges.per_shipment.get(node, 0)
-                total += sum(surcharges.per_unit.get((node, basket.skus[ln]), 0) * basket.qtys[ln] for ln in lines)
+                total += surcharges.shipment(node)
+                total += sum(surcharges.line(node, basket.skus[ln], basket.qtys[ln]) for ln in lines)
             if s.tariff is not None:
                 total += s.tariff.base_fen + s.tariff.distance_fen + s.tariff.night_fen
                 total += sum(-(-s.tariff.per_kg_fen * basket.weights[ln] // 1000) for ln in lines)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +19,10 @@ def priced(draw: st.DrawFn) -> tuple[Network, Order, object, Surcharges]:
     ids = [n.node_id for n in network.nodes]
     per_shipment = {n: draw(st.sampled_from([0, 50, 400, 3000])) for n in ids if draw(st.booleans())}
     per_unit = {(n, k): draw(st.sampled_from([0, 20, 300, 5000])) for n in ids for k in SKUS if draw(st.booleans())}
-    return network, order_, now, Surcharges(per_shipment, per_unit)
+    # Unit-level schedules (claim prices): cumulative, non-decreasing, the first units maybe free.
+    steps = st.lists(st.sampled_from([0, 0, 15, 250, 4000]), min_size=1, max_size=3)
+    per_line = {(n, k): tuple(itertools.accumulate(draw(steps))) for n in ids for k in SKUS if draw(st.booleans())}
+    return network, order_, now, Surcharges(per_shipment, per_unit, per_line=per_line)
 
 
 @settings(deadline=None, max_examples=300)
@@ -64,3 +69,20 @@ def test_of_plan_counts_every_shipment_and_unit() -> None:
     s = Surcharges(per_shipment={"x": 7, "y": 11}, per_unit={("x", "a"): 5, ("y", "b"): 2, ("x", "b"): 1000})
     assert s.of_plan(plan) == 7 + 11 + 2 * 5 + 3 * 2
     assert Surcharges(per_shipment={"x": -5}).of_plan(plan) == 0  # negative prices count as nothing
+
+
+def test_a_schedule_prices_each_unit_and_replaces_the_unit_price() -> None:
+    s = Surcharges(per_unit={("x", "a"): 9}, per_line={("x", "a"): (0, 0, 300)})
+    assert [s.line("x", "a", q) for q in (1, 2, 3)] == [0, 0, 300]  # the third unit displaces a claim
+    assert s.line("x", "a", 5) == 900  # beyond the schedule: each further unit as the last one
+    assert s.line("x", "b", 2) == 0 and Surcharges(per_unit={("x", "a"): 9}).line("x", "a", 2) == 18
+
+
+def test_a_schedule_moves_a_large_line_but_not_a_small_one() -> None:
+    nodes = [store("near", 500, 0, {"a": 5}, walkin_share=0.0), warehouse("wh", 20_000, 0, {"a": 50})]
+    network = Network(nodes)
+    s = Surcharges(per_line={("near", "a"): (0, 0, 5000)})
+    small = route(order(("a", 2, 500), choice=Choice.CHEAPEST), network, NOW, surcharges=s)
+    large = route(order(("a", 3, 500), choice=Choice.CHEAPEST), network, NOW, surcharges=s)
+    assert [x.node_id for x in small.shipments] == ["near"]
+    assert [x.node_id for x in large.shipments] == ["wh"]

@@ -98,6 +98,8 @@ def solve(
     penalty = max(0, config.unfilled_line_penalty_fen)
     sources = prune(cands.sources, basket.m, penalty, config.time_value(choice) > 0, config.max_parcels)
     offset = penalty * len(basket.invalid)
+    if surcharges is not None and surcharges.split_fen > 0:
+        config = replace(config, extra_parcel_penalty_fen=max(0, config.extra_parcel_penalty_fen) + surcharges.split_fen)
     options = search(sources, basket, config, choice, k_best=max(1, k_best), offset=offset)
     plans = [option_plan(o, order, basket, cands, network, usage, exclude) for o in options]
     best = plans[0]

@@ -31,12 +31,24 @@ __all__ = ["Surcharges"]
 
 @dataclass(frozen=True)
 class Surcharges:
-    """``per_shipment[node_id]`` fen per shipment, ``per_unit[(node_id, sku_id)]`` fen per unit."""
+    """``per_shipment[node_id]`` fen per shipment, ``per_unit[(node_id, sku_id)]`` fen per unit.
+
+    ``per_line[(node_id, sku_id)]``, where given, replaces the per-unit price by a schedule:
+    entry ``q - 1`` is the surcharge of a line of ``q`` units (a unit-level price: the
+    first unit taken may be free and the fourth dear); beyond the schedule each further
+    unit costs what the last one did.
+
+    ``split_fen`` is added for every parcel after an order's first, on top of the cost
+    model's extra-parcel penalty: a split takes stock and a pick task at a second node,
+    which the orders still to come may need (see :mod:`.claims`).
+    """
 
     per_shipment: Mapping[NodeId, int] = field(default_factory=dict)
     per_unit: Mapping[tuple[NodeId, SkuId], int] = field(default_factory=dict)
     cap_fen: int | None = None
     unfilled_extra_fen: int = 0
+    per_line: Mapping[tuple[NodeId, SkuId], tuple[int, ...]] = field(default_factory=dict)
+    split_fen: int = 0
 
     def _cap(self, value: int) -> int:
         value = max(0, value)
@@ -48,21 +60,27 @@ class Surcharges:
 
     def line(self, node_id: NodeId, sku_id: SkuId, qty: int) -> int:
         """The surcharge of a line of ``qty`` units of ``sku_id`` from ``node_id`` (capped)."""
+        schedule = self.per_line.get((node_id, sku_id)) if self.per_line else None
+        if schedule and qty > 0:
+            if qty <= len(schedule):
+                return self._cap(int(schedule[qty - 1]))
+            last = schedule[-1] - (schedule[-2] if len(schedule) > 1 else 0)
+            return self._cap(int(schedule[-1] + last * (qty - len(schedule))))
         return self._cap(max(0, int(self.per_unit.get((node_id, sku_id), 0))) * qty)
 
     def of(self, node_id: NodeId, basket: Basket) -> tuple[int, tuple[int, ...] | None]:
         """The node's per-shipment surcharge and per-line surcharges for ``basket`` (None: all 0)."""
         fixed = self.shipment(node_id)
-        if not self.per_unit:
+        if not self.per_unit and not self.per_line:
             return fixed, None
         lines = tuple(self.line(node_id, sku, qty) for sku, qty in zip(basket.skus, basket.qtys, strict=True))
         return fixed, (lines if any(lines) else None)
 
     def of_plan(self, plan: Plan) -> int:
         """The surcharges of everything ``plan`` ships (what the search added to its objective)."""
-        total = 0
+        total = max(0, self.split_fen) * max(0, len(plan.shipments) - 1)
         for s in plan.shipments:
             total += self.shipment(s.node_id)
-            if self.per_unit:
+            if self.per_unit or self.per_line:
                 total += sum(self.line(s.node_id, ln.sku_id, ln.qty) for ln in s.lines)
         return total
