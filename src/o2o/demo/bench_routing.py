@@ -35,9 +35,11 @@ lateness against the promise + ¥3 per extra parcel + the customer's time, value
 rate of their choice (fastest ¥0.30/min, any ¥0.03/min, cheapest and pickup 0) + ¥1,000
 per unfilled line. The figures also give money and penalties without the time value. The
 clairvoyant bound is the LP relaxation of the whole day by column generation over the
-same objective (:mod:`o2o.core.routing.bound`). The wave prices stock and capacity with bid
-prices averaged over 3 sampled forecast days (other seeds' orders on the same stock, never
-the actual orders), recomputed every 2 hours (:func:`price_hook`).
+same objective (:mod:`o2o.core.routing.bound`). The wave prices stock and capacity with
+claim prices from 6 sampled forecast days (other seeds' orders on the same stock, never the
+actual orders; :func:`price_hook`, :mod:`o2o.core.routing.claims`). Myopic and the wave also
+choose what the checkout offers a pickup customer (another store of their list, or
+delivery; :func:`o2o.core.routing.simulate.offers`); nearest and priority keep the nearest.
 """
 
 from __future__ import annotations
@@ -55,8 +57,8 @@ from pathlib import Path
 
 from o2o.core.geo import LatLng, SpatialIndex
 from o2o.core.routing import Choice, Mode, Network, Node, NodeKind, Order, OrderLine, RoutingConfig
-from o2o.core.routing.bid_prices import BidPrices, bid_prices
 from o2o.core.routing.bound import clairvoyant_bound, plan_cost
+from o2o.core.routing.claims import ClaimBook, ForecastOrder
 from o2o.core.routing.network import Usage
 from o2o.core.routing.simulate import POLICIES, Arrival, PriceHook, Replay, Scenario, replay
 from o2o.core.routing.surcharges import Surcharges
@@ -308,7 +310,7 @@ def run_level(inputs: Inputs, level: str, n_orders: int, seed: int,
     replays: dict[str, Replay] = {}
     for policy in POLICIES:
         hook = price_hook(inputs, level, n_orders, seed, scenario, log) if policy == "wave" else None
-        replays[policy] = replay(scenario, policy, prices=hook)
+        replays[policy] = replay(scenario, policy, prices=hook, steer=True)
         out[policy] = figures(replays[policy], scenario)
         log(f"[{level}] {policy:9s} {_line(out[policy])}")
     bound = clairvoyant_bound(
@@ -326,41 +328,29 @@ def run_level(inputs: Inputs, level: str, n_orders: int, seed: int,
 
 
 FORECAST_SEED_OFFSET = 1_000_003
-REFRESH_HOURS = 2
-FORECAST_DAYS = 1  # forecast sample size in days of orders; stock and capacity are scaled alike
-FORECAST_SAMPLES = 3  # sampled forecast days whose prices are averaged
+FORECAST_SAMPLES = 6  # sampled forecast days whose claims price stock and pick tasks
 
 
 def price_hook(inputs: Inputs, level: str, n_orders: int, seed: int, scenario: Scenario,
                log: Callable[[str], None]) -> PriceHook:
-    """Bid prices for the wave from a forecast: other seeds' days of orders on the same stock.
+    """Claim prices for the wave from a forecast: other seeds' days of orders on the same stock.
 
     The forecast knows the demand model (customer points, basket mix, time of day, volume),
-    never the actual orders. Prices are recomputed every ``REFRESH_HOURS`` hours over the
-    forecast orders still to come, against the stock left and the capacity of the hours
-    ahead, for each of ``FORECAST_SAMPLES`` sampled days, and averaged.
+    never the actual orders. Each of ``FORECAST_SAMPLES`` sampled days states its orders'
+    wishes once; every window then prices the units and pick tasks its orders could take
+    against the stock and capacity left at that moment (:mod:`o2o.core.routing.claims`).
     """
-    forecasts = [build_scenario(inputs, level, round(n_orders * FORECAST_DAYS), seed + FORECAST_SEED_OFFSET * (k + 1),
-                                scenario.config, stock_seed=seed) for k in range(FORECAST_SAMPLES)]
-    state: dict[str, object] = {"slot": None, "prices": None}
+    started = time.perf_counter()
+    forecasts = [build_scenario(inputs, level, n_orders, seed + FORECAST_SEED_OFFSET * (k + 1), scenario.config,
+                                stock_seed=seed) for k in range(FORECAST_SAMPLES)]
+    network = Network([replace(n, queue=0) for n in scenario.nodes], scenario.config)
+    book = ClaimBook([[ForecastOrder(f.decided_at(a), f.hour_of(a), a.variants()) for a in f.arrivals]
+                      for f in forecasts], network)
+    log(f"[{level}]   claim book: {FORECAST_SAMPLES} forecast days, {sum(len(f.arrivals) for f in forecasts)} orders "
+        f"({time.perf_counter() - started:.0f} s)")
 
-    def hook(now: datetime, hour: int, usage: Usage) -> Surcharges | None:
-        slot = hour // REFRESH_HOURS
-        if slot != state["slot"]:
-            samples = []
-            for forecast in forecasts:
-                rest = [a for a in forecast.arrivals if forecast.decided_at(a) >= now]
-                if rest:
-                    samples.append(bid_prices([a.variants() for a in rest], [forecast.decided_at(a) for a in rest],
-                                              [forecast.hour_of(a) for a in rest], scenario.nodes, scenario.config,
-                                              usage=usage, current_hour=hour, scale=FORECAST_DAYS))
-            prices = BidPrices.average(samples) if samples else None
-            state.update(slot=slot, prices=prices)
-            if prices is not None:
-                log(f"[{level}]   bid prices at {now:%H:%M}: {len(samples)} forecast day(s), {len(prices.per_unit)} "
-                    f"stock and {len(prices.per_task)} capacity prices")
-        prices = state["prices"]
-        return prices.surcharges(hour) if isinstance(prices, BidPrices) else None
+    def hook(now: datetime, hour: int, usage: Usage, orders: list[Order]) -> Surcharges | None:
+        return book.surcharges(orders, now, hour, usage)
 
     return hook
 

@@ -101,8 +101,13 @@ def myopic(
     now: datetime,
     usage: Usage | None = None,
     surcharges: Surcharges | None = None,
+    *,
+    alternatives: Sequence[Sequence[Order]] | None = None,
 ) -> list[Plan]:
     """Per-order optimal plans, in the given order, each consuming stock and capacity.
+
+    ``alternatives[i]``: other forms of order i the customer accepts (another pickup
+    store); the order takes the best of all its forms (ties: the order as given).
 
     With ``surcharges`` each order minimises its objective plus the surcharges (the wave's
     starting point when it prices stock and capacity); the benchmark's myopic has none.
@@ -110,7 +115,25 @@ def myopic(
     def optimal(order: Order, network: Network, now: datetime, usage: Usage | None) -> Plan:
         return replace(route(order, network, now, usage=usage, surcharges=surcharges), policy="myopic")
 
-    return sequential(orders, network, now, optimal, usage)
+    if not alternatives:
+        return sequential(orders, network, now, optimal, usage)
+    taken = usage.copy() if usage is not None else Usage()
+    plans = []
+    for order, others in zip(orders, alternatives, strict=True):
+        best = optimal(order, network, now, taken)
+        for other in others:
+            plan = optimal(other, network, now, taken)
+            if _value(plan, surcharges) < _value(best, surcharges):
+                best = plan
+        taken.take(best)
+        plans.append(best)
+    return plans
+
+
+def _value(plan: Plan, surcharges: Surcharges | None) -> int:
+    if surcharges is None:
+        return plan.objective_fen
+    return plan.objective_fen + surcharges.of_plan(plan) + surcharges.unfilled_extra_fen * len(plan.unfilled)
 
 
 def sequential(

@@ -17,6 +17,10 @@ the cost of taking the unit (:class:`~.surcharges.Surcharges`), so a decision ta
 contested stock only when it needs it more than the later orders do. Prices are refreshed
 as the horizon goes on (the caller decides how often).
 
+The routing benchmark now prices with :mod:`.claims` instead (unit by unit, as the stock
+stands; better and faster there, see docs/routing.md); these LP duals remain for callers
+that want one price per resource from a fluid forecast.
+
 ``scale`` lets the forecast be a sample: with half the expected orders, pass 0.5 and the
 stock and capacity are halved with it, so the prices keep their meaning.
 """

@@ -16,8 +16,13 @@ The replay
 * **Queues**: each shipment joins its node's queue, which drains at ``pick_rate_per_hour``;
   the ETA of later orders includes the wait (fluid model, rounded up to whole orders).
 * **Pickup**: a customer who wants pickup takes the first store of their list that the
-  checkout offers (pick capacity left this hour and the whole basket), or a delivery when
-  none is offered (:func:`checkout`).
+  checkout offers (pick capacity left this hour and the whole basket, after what the
+  window's earlier pickups hold), or a delivery when none is offered (:func:`checkout`).
+  With ``steer``, the policy also decides what the checkout offers (:func:`offers`):
+  another store of the customer's list (pre-selected), or no store, so the customer takes
+  their delivery fallback (availability control). Nearest and priority keep the first;
+  myopic takes the form of least objective (in practice the first); the wave weighs every
+  form in its MIP with the rest.
 * Violations (stock beyond the usable stock, tasks beyond the hour's capacity) are counted
   by recounting the plans, not trusted from the policy.
 """
@@ -117,51 +122,84 @@ def checkout(arrivals: list[Arrival], network: Network, usage: Usage) -> list[Or
     """The window's orders as the checkout page sends them.
 
     As the quote does, pickup is offered at the stores of the customer's list that have
-    pick capacity left this hour (counting the window's earlier pickups) and can fill the
-    whole basket alone; the customer takes the first. With none offered, the customer takes
-    the fallback delivery choice; without a fallback, the first store with capacity (or the
-    first store), which then cannot fill everything.
+    pick capacity left this hour and can fill the whole basket alone, counting what the
+    window's earlier pickups hold (the checkout reserves a pickup's basket at its store);
+    the customer takes the first. With none offered, the customer takes the fallback
+    delivery choice; without a fallback, the first store with capacity (or the first
+    store), which then cannot fill everything.
     """
-    taken: dict[NodeId, int] = {}
+    held = usage.copy()
     orders = []
     for a in arrivals:
         if not a.pickup_options:
             orders.append(a.order)
             continue
         basket = make_basket(a.order.lines)
-        open_ = [n for n in a.pickup_options if network.capacity_left(n, usage) - taken.get(n, 0) >= 1]
-        whole = [n for n in open_ if network.cover_mask(n, basket.skus, basket.qtys, usage) == basket.all_mask]
+        open_ = [n for n in a.pickup_options if network.capacity_left(n, held) >= 1]
+        whole = [n for n in open_ if network.cover_mask(n, basket.skus, basket.qtys, held) == basket.all_mask]
         if whole or a.fallback is None or a.order.destination is None:
             store = (whole or open_ or list(a.pickup_options))[0]
-            taken[store] = taken.get(store, 0) + 1
+            held.shipments[store] = held.shipments.get(store, 0) + 1
+            if whole:
+                for ln in a.order.lines:
+                    held.stock[(store, ln.sku_id)] = held.stock.get((store, ln.sku_id), 0) + ln.qty
             orders.append(replace(a.order, pickup_node_id=store))
         else:
             orders.append(replace(a.order, choice=a.fallback, pickup_node_id=None))
     return orders
 
 
-Router = Callable[[list[Order], Network, datetime, Usage], tuple[list[Plan], dict[str, int]]]
+def offers(arrivals: list[Arrival], chosen: list[Order], network: Network, usage: Usage) -> list[tuple[Order, ...]]:
+    """Per arrival, the other forms the checkout could offer a pickup customer instead.
+
+    A pickup customer accepts every store of their list and, when no store is offered,
+    their fallback delivery. The checkout may pre-select another store of the list with
+    pick capacity left this hour that holds the whole basket, or offer no store and go to
+    the fallback (availability control: a store's last units or pick tasks may be worth
+    more to the customers still to come than pickup saves over delivery). ``chosen`` is
+    what :func:`checkout` sends; this returns the other forms (empty for delivery orders).
+    """
+    out: list[tuple[Order, ...]] = []
+    for a, order in zip(arrivals, chosen, strict=True):
+        if not a.pickup_options or order.pickup_node_id is None:
+            out.append(())
+            continue
+        basket = make_basket(a.order.lines)
+        forms = [replace(a.order, pickup_node_id=n) for n in a.pickup_options
+                 if n != order.pickup_node_id and network.capacity_left(n, usage) >= 1
+                 and network.cover_mask(n, basket.skus, basket.qtys, usage) == basket.all_mask]
+        if a.fallback is not None and a.order.destination is not None:
+            forms.append(replace(a.order, choice=a.fallback, pickup_node_id=None))
+        out.append(tuple(forms))
+    return out
+
+
+Router = Callable[[list[Order], Network, datetime, Usage, list[tuple[Order, ...]] | None],
+                  tuple[list[Plan], dict[str, int]]]
 
 
 def _baseline(policy: str) -> Router:
     single = {"nearest": nearest, "priority": priority}
 
-    def run(orders: list[Order], network: Network, now: datetime, usage: Usage) -> tuple[list[Plan], dict[str, int]]:
+    def run(orders: list[Order], network: Network, now: datetime, usage: Usage,
+            alternatives: list[tuple[Order, ...]] | None) -> tuple[list[Plan], dict[str, int]]:
         if policy == "myopic":
-            return myopic(orders, network, now, usage), {}
+            return myopic(orders, network, now, usage, alternatives=alternatives), {}
         return sequential(orders, network, now, single[policy], usage), {}
 
     return run
 
 
-PriceHook = Callable[[datetime, int, Usage], Surcharges | None]
+PriceHook = Callable[[datetime, int, Usage, list[Order]], Surcharges | None]
 
 
 def _wave(time_limit_s: float, prices: PriceHook | None, start: datetime) -> Router:
-    def run(orders: list[Order], network: Network, now: datetime, usage: Usage) -> tuple[list[Plan], dict[str, int]]:
+    def run(orders: list[Order], network: Network, now: datetime, usage: Usage,
+            alternatives: list[tuple[Order, ...]] | None) -> tuple[list[Plan], dict[str, int]]:
         hour = int((now - start).total_seconds() // 3600)
-        surcharges = prices(now, hour, usage) if prices is not None else None
-        result = route_wave(orders, network, now, usage=usage, time_limit_s=time_limit_s, surcharges=surcharges)
+        surcharges = prices(now, hour, usage, orders) if prices is not None else None
+        result = route_wave(orders, network, now, usage=usage, time_limit_s=time_limit_s, surcharges=surcharges,
+                            alternatives=alternatives)
         return list(result.plans), {"mip": int(result.method == "mip"), "options": result.options}
 
     return run
@@ -173,13 +211,15 @@ def replay(
     *,
     wave_time_limit_s: float = 10.0,
     prices: PriceHook | None = None,
+    steer: bool = False,
 ) -> Replay:
     """Route every arrival of ``scenario`` with ``policy`` (one of :data:`POLICIES`).
 
     ``prices`` (wave only) is called before each window with the decision time, the clock
-    hour from the start and what has been taken so far; the surcharges it returns (bid
-    prices, :mod:`.bid_prices`) are added to the wave's objective. Its time counts as
-    routing time.
+    hour from the start, what has been taken so far and the window's orders; the
+    surcharges it returns (claim prices, :mod:`.claims`, or bid prices, :mod:`.bid_prices`)
+    are added to the wave's objective. Its time counts as routing time. ``steer``: myopic
+    and the wave also choose what the checkout offers a pickup customer (module doc).
     """
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; expected one of {', '.join(POLICIES)}")
@@ -205,9 +245,11 @@ def replay(
             queue[n.node_id] = max(0.0, queue[n.node_id] - rate * elapsed / 60)
             nodes.append(replace(n, queue=math.ceil(queue[n.node_id] - 1e-9)))
         network = Network(nodes, config)
-        orders = checkout([scenario.arrivals[i] for i in members], network, usage)
+        arrivals = [scenario.arrivals[i] for i in members]
+        orders = checkout(arrivals, network, usage)
+        alternatives = offers(arrivals, orders, network, usage) if steer and policy in ("myopic", "wave") else None
         started = time.perf_counter()
-        routed, stats = router(orders, network, now, usage)
+        routed, stats = router(orders, network, now, usage, alternatives)
         out.seconds += time.perf_counter() - started
         out.violations += violations(routed, network, usage)  # recounted from the plans
         out.windows += 1

@@ -12,6 +12,9 @@ Options: for each order o, the plans P_o = its plans in three whole-batch "seed"
 against the wave's starting stock (distinct node/mode sets, :func:`.single.solve`), its
 K/2 best against what the other orders' myopic plans leave, and the empty plan (nothing
 shipped, every line at the unfilled penalty); deduplicated, at most ``max_parcels`` parcels.
+An order may come with other forms its customer accepts (``alternatives``: another pickup
+store, or delivery instead of pickup); each form adds its K/2 best plans against the
+wave's start and its best against what the others leave.
 
 Variables: x[o, p] in {0, 1} for p in P_o.
 
@@ -107,9 +110,11 @@ def _options(
     usage: Usage | None,
     k: int,
     surcharges: Surcharges | None = None,
+    alternatives: Sequence[Sequence[Order]] | None = None,
 ) -> list[list[Plan]]:
     """Per order: the plans of every seed sequence, its K best plans against the wave's start,
-    and its K best against what the myopic plans of the other orders leave; then the empty plan."""
+    and its K best against what the myopic plans of the other orders leave; the same for
+    each alternative form of the order (``alternatives[i]``); then the empty plan."""
     myopic_plans = seeds[0]
     taken = usage.copy() if usage is not None else Usage()
     for plan in myopic_plans:
@@ -231,6 +236,7 @@ def route_wave(
     mip_rel_gap: float = 1e-6,
     polish: bool = True,
     surcharges: Surcharges | None = None,
+    alternatives: Sequence[Sequence[Order]] | None = None,
 ) -> WaveResult:
     """Plans for ``orders`` chosen jointly (module doc); never a higher total objective than myopic.
 
@@ -245,12 +251,12 @@ def route_wave(
             return plan.objective_fen
         return plan.objective_fen + surcharges.of_plan(plan) + surcharges.unfilled_extra_fen * len(plan.unfilled)
 
-    baseline = myopic(orders, network, now, usage, surcharges)
+    baseline = myopic(orders, network, now, usage, surcharges, alternatives=alternatives)
     myopic_total = sum(value(p) for p in baseline)
     if not orders:
         return WaveResult((), 0, 0, "myopic", "empty wave", 0)
     seeds = [baseline, sequential(orders, network, now, nearest, usage), sequential(orders, network, now, priority, usage)]
-    options = _options(orders, seeds, network, now, usage, max(1, options_per_order), surcharges)
+    options = _options(orders, seeds, network, now, usage, max(1, options_per_order), surcharges, alternatives)
     picks, status = _solve_mip(options, network, usage, time_limit_s, mip_rel_gap, value)
     plans, method = list(baseline), "myopic"
     if picks is not None:
@@ -260,7 +266,7 @@ def route_wave(
             plans, method = chosen, "mip"
         else:
             status += "; rejected (worse or infeasible)"
-    polished = _polish(orders, plans, network, now, usage, surcharges, value) if polish else 0
+    polished = _polish(orders, plans, network, now, usage, surcharges, value, alternatives) if polish else 0
     plans = [replace(p, policy="wave") for p in plans]
     return WaveResult(
         plans=tuple(plans),
@@ -281,8 +287,9 @@ def _polish(
     usage: Usage | None,
     surcharges: Surcharges | None,
     value: Callable[[Plan], int],
+    alternatives: Sequence[Sequence[Order]] | None = None,
 ) -> int:
-    """Re-route each order exactly against what the others take; keep it if no worse. In place.
+    """Re-route each order (each of its forms) exactly against what the others take; keep it if no worse. In place.
 
     The current plan is feasible against what the others take, and the re-route is exact,
     so no order's objective grows. Returns the number of strict improvements.
@@ -294,6 +301,10 @@ def _polish(
     for i, order in enumerate(orders):
         taken.give_back(plans[i])
         again = route(order, network, now, usage=taken, surcharges=surcharges)
+        for other in (alternatives[i] if alternatives else ()):
+            plan = route(other, network, now, usage=taken, surcharges=surcharges)
+            if value(plan) < value(again):
+                again = plan
         # Ties are taken too: the re-routed plan states reasons as the wave left things.
         if value(again) <= value(plans[i]):
             improved += value(again) < value(plans[i])
