@@ -123,14 +123,15 @@ def myopic(
         best = optimal(order, network, now, taken)
         for other in others:
             plan = optimal(other, network, now, taken)
-            if _value(plan, surcharges) < _value(best, surcharges):
+            if priced_objective(plan, surcharges) < priced_objective(best, surcharges):
                 best = plan
         taken.take(best)
         plans.append(best)
     return plans
 
 
-def _value(plan: Plan, surcharges: Surcharges | None) -> int:
+def priced_objective(plan: Plan, surcharges: Surcharges | None) -> int:
+    """The plan's objective plus what ``surcharges`` add to it (what the search minimised)."""
     if surcharges is None:
         return plan.objective_fen
     return plan.objective_fen + surcharges.of_plan(plan) + surcharges.unfilled_extra_fen * len(plan.unfilled)

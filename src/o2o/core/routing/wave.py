@@ -48,7 +48,7 @@ from datetime import datetime
 
 import numpy as np
 
-from o2o.core.routing.baselines import myopic, nearest, priority, sequential
+from o2o.core.routing.baselines import myopic, nearest, priced_objective, priority, sequential
 from o2o.core.routing.model import NodeId, Order, Plan, SkuId
 from o2o.core.routing.network import Network, Usage
 from o2o.core.routing.single import route, solve
@@ -247,9 +247,7 @@ def route_wave(
     orders = list(orders)
 
     def value(plan: Plan) -> int:
-        if surcharges is None:
-            return plan.objective_fen
-        return plan.objective_fen + surcharges.of_plan(plan) + surcharges.unfilled_extra_fen * len(plan.unfilled)
+        return priced_objective(plan, surcharges)
 
     baseline = myopic(orders, network, now, usage, surcharges, alternatives=alternatives)
     myopic_total = sum(value(p) for p in baseline)
