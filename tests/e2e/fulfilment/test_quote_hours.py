@@ -9,12 +9,19 @@ import pytest
 
 from o2o.core.geo import LatLng, haversine_m
 from o2o.core.routing import NodeKind
-from o2o.fulfilment import clock
 from o2o.fulfilment.network import routing_config
 from o2o.fulfilment.quotes import round_up_quarter
 from o2o.stores.hours import routing_hours
-from o2o.stores.network import ALL_DAY, STORE_HOURS
-from tests.integration.fulfilment.world import P, build, lines, post, same_city_fee, yuan
+from o2o.stores.network import STORE_HOURS
+from tests.integration.fulfilment.world import (
+    P,
+    at,
+    build_with_hours,
+    lines,
+    post,
+    same_city_fee,
+    yuan,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -23,19 +30,7 @@ API = "/api/v1/fulfilment"
 
 @pytest.fixture
 def w(monkeypatch):
-    world = build(monkeypatch)
-    for loc, hours in ((world.a, STORE_HOURS), (world.b, STORE_HOURS), (world.w, ALL_DAY)):
-        loc.opening_hours = hours  # the demo chain's: stores 07:00-22:00, warehouses round the clock
-        loc.save()
-    world.monkeypatch = monkeypatch
-    return world
-
-
-def at(w, hour: int, minute: int) -> datetime:
-    """The world's day at ``hour:minute`` local time, as the clock everyone reads."""
-    now = w.now.replace(hour=hour, minute=minute)
-    w.monkeypatch.setattr(clock, "now", lambda: now)
-    return now
+    return build_with_hours(monkeypatch)  # stores 07:00-22:00, the warehouse round the clock
 
 
 def quote(client, w, *pairs):  # noqa: ANN001, ANN201

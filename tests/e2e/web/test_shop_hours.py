@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 import pytest
 from django.conf import settings
 
-from o2o.fulfilment import clock
-from o2o.stores.network import ALL_DAY, STORE_HOURS
 from tests.e2e.web.test_shop_helpers import at_point, by_testid, fresh_cache
-from tests.integration.fulfilment.world import build
+from tests.integration.fulfilment.world import at, build_with_hours
 
 pytestmark = pytest.mark.django_db
 __all__ = ["fresh_cache"]  # the autouse fixture
@@ -19,18 +16,7 @@ __all__ = ["fresh_cache"]  # the autouse fixture
 
 @pytest.fixture
 def w(monkeypatch):
-    world = build(monkeypatch)
-    for loc, hours in ((world.a, STORE_HOURS), (world.b, STORE_HOURS), (world.w, ALL_DAY)):
-        loc.opening_hours = hours  # stores 07:00-22:00, the warehouse round the clock
-        loc.save()
-    world.monkeypatch = monkeypatch
-    return world
-
-
-def at(w, hour: int, minute: int) -> datetime:
-    now = w.now.replace(hour=hour, minute=minute)
-    w.monkeypatch.setattr(clock, "now", lambda: now)
-    return now
+    return build_with_hours(monkeypatch)  # stores 07:00-22:00, the warehouse round the clock
 
 
 def offers(html: str) -> dict[str, str]:

@@ -67,6 +67,25 @@ class World(SimpleNamespace):
 
 # --- fees from the config (what the engine must charge) -----------------------------------
 
+def build_with_hours(monkeypatch) -> SimpleNamespace:  # noqa: ANN001
+    """:func:`build` with the demo chain's hours: stores 07:00-22:00, the warehouse round the clock."""
+    from o2o.stores.network import ALL_DAY, STORE_HOURS
+
+    world = build(monkeypatch)
+    for loc, hours in ((world.a, STORE_HOURS), (world.b, STORE_HOURS), (world.w, ALL_DAY)):
+        loc.opening_hours = hours
+        loc.save()
+    world.monkeypatch = monkeypatch
+    return world
+
+
+def at(world: SimpleNamespace, hour: int, minute: int) -> datetime:
+    """The world's day at ``hour:minute`` local time, as the clock everyone reads."""
+    now = world.now.replace(hour=hour, minute=minute)
+    world.monkeypatch.setattr(clock, "now", lambda: now)
+    return now
+
+
 def weight_fee(per_kg_fen: int, grams: int) -> int:
     return -(-per_kg_fen * grams // 1000)
 
