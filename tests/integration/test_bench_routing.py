@@ -53,8 +53,9 @@ def test_another_city_store_file_runs_with_the_same_defaults(tmp_path: Path) -> 
 
 
 def test_demo_chain_with_poi_customers() -> None:
-    result, text = run("--orders", "80", "--scarcity", "medium", "--seed", "5")
+    result, text = run("--orders", "80", "--scarcity", "medium", "--seed", "5", "--forecast-days", "3")
     assert "POIs by count" in text
+    assert result["forecast_days"] == 3 and "claim book: 3 forecast days" in text
     check_level(result["medium"])
 
 
@@ -63,6 +64,8 @@ def test_bad_flags_are_refused(tmp_path: Path) -> None:
         run("--orders", "0")
     with pytest.raises(CommandError):
         run("--stores", str(tmp_path / "missing.csv"))
+    with pytest.raises(CommandError, match="forecast-days"):
+        run("--orders", "10", "--forecast-days", "0")
     bad = tmp_path / "bad.csv"
     bad.write_text("name,lat\nx,1\n", encoding="utf-8")
     with pytest.raises(CommandError, match="missing column"):

@@ -36,8 +36,8 @@ rate of their choice (fastest ¥0.30/min, any ¥0.03/min, cheapest and pickup 0)
 per unfilled line. The figures also give money and penalties without the time value. The
 clairvoyant bound is the LP relaxation of the whole day by column generation over the
 same objective (:mod:`o2o.core.routing.bound`). The wave prices stock and capacity with
-claim prices from 6 sampled forecast days (other seeds' orders on the same stock, never the
-actual orders; :func:`price_hook`, :mod:`o2o.core.routing.claims`). Myopic and the wave also
+claim prices from 24 sampled forecast days (``--forecast-days``; other seeds' orders on the
+same stock, never the actual orders; :func:`price_hook`, :mod:`o2o.core.routing.claims`). Myopic and the wave also
 choose what the checkout offers a pickup customer (another store of their list, or
 delivery; :func:`o2o.core.routing.simulate.offers`); nearest and priority keep the nearest.
 """
@@ -64,9 +64,11 @@ from o2o.core.routing.simulate import POLICIES, Arrival, PriceHook, Replay, Scen
 from o2o.core.routing.surcharges import Surcharges
 from o2o.demo import bench_data
 
-__all__ = ["LEVELS", "LEVELS_STOCK", "build_scenario", "run"]
+__all__ = ["FORECAST_SAMPLES", "LEVELS", "LEVELS_STOCK", "build_scenario", "run"]
 
 LEVELS = ("low", "medium", "high")
+FORECAST_SEED_OFFSET = 1_000_003
+FORECAST_SAMPLES = 24  # sampled forecast days whose claims price stock and pick tasks (docs/routing.md: 6, 12, 24, 48)
 
 
 @dataclass(frozen=True)
@@ -301,7 +303,7 @@ def goals(level: dict) -> dict[str, float | bool]:
 
 
 def run_level(inputs: Inputs, level: str, n_orders: int, seed: int,
-              log: Callable[[str], None], bound_time_s: float) -> dict:
+              log: Callable[[str], None], bound_time_s: float, forecast_days: int = FORECAST_SAMPLES) -> dict:
     started = time.perf_counter()
     scenario = build_scenario(inputs, level, n_orders, seed)
     log(f"[{level}] {len(scenario.arrivals)} orders, {sum(len(a.order.lines) for a in scenario.arrivals)} lines, "
@@ -309,7 +311,7 @@ def run_level(inputs: Inputs, level: str, n_orders: int, seed: int,
     out: dict = {}
     replays: dict[str, Replay] = {}
     for policy in POLICIES:
-        hook = price_hook(inputs, level, n_orders, seed, scenario, log) if policy == "wave" else None
+        hook = price_hook(inputs, level, n_orders, seed, scenario, log, forecast_days) if policy == "wave" else None
         replays[policy] = replay(scenario, policy, prices=hook, steer=True)
         out[policy] = figures(replays[policy], scenario)
         log(f"[{level}] {policy:9s} {_line(out[policy])}")
@@ -327,26 +329,22 @@ def run_level(inputs: Inputs, level: str, n_orders: int, seed: int,
     return out
 
 
-FORECAST_SEED_OFFSET = 1_000_003
-FORECAST_SAMPLES = 6  # sampled forecast days whose claims price stock and pick tasks
-
-
 def price_hook(inputs: Inputs, level: str, n_orders: int, seed: int, scenario: Scenario,
-               log: Callable[[str], None]) -> PriceHook:
+               log: Callable[[str], None], samples: int = FORECAST_SAMPLES) -> PriceHook:
     """Claim prices for the wave from a forecast: other seeds' days of orders on the same stock.
 
     The forecast knows the demand model (customer points, basket mix, time of day, volume),
-    never the actual orders. Each of ``FORECAST_SAMPLES`` sampled days states its orders'
+    never the actual orders. Each of ``samples`` sampled days states its orders'
     wishes once; every window then prices the units and pick tasks its orders could take
     against the stock and capacity left at that moment (:mod:`o2o.core.routing.claims`).
     """
     started = time.perf_counter()
     forecasts = [build_scenario(inputs, level, n_orders, seed + FORECAST_SEED_OFFSET * (k + 1), scenario.config,
-                                stock_seed=seed) for k in range(FORECAST_SAMPLES)]
+                                stock_seed=seed) for k in range(samples)]
     network = Network([replace(n, queue=0) for n in scenario.nodes], scenario.config)
     book = ClaimBook([[ForecastOrder(f.decided_at(a), f.hour_of(a), a.variants()) for a in f.arrivals]
                       for f in forecasts], network)
-    log(f"[{level}]   claim book: {FORECAST_SAMPLES} forecast days, {sum(len(f.arrivals) for f in forecasts)} orders "
+    log(f"[{level}]   claim book: {samples} forecast days, {sum(len(f.arrivals) for f in forecasts)} orders "
         f"({time.perf_counter() - started:.0f} s)")
 
     def hook(now: datetime, hour: int, usage: Usage, orders: list[Order]) -> Surcharges | None:
@@ -363,12 +361,14 @@ def _line(f: dict) -> str:
 
 
 def run(*, stores_csv: Path | None, crs: str, n_orders: int, levels: list[str], seed: int,
-        log: Callable[[str], None], bound_time_s: float = 600.0) -> dict:
+        log: Callable[[str], None], bound_time_s: float = 600.0, forecast_days: int = FORECAST_SAMPLES) -> dict:
+    if forecast_days < 1:
+        raise ValueError("--forecast-days must be at least 1")
     inputs = load_inputs(stores_csv, crs)
     log(f"network: {inputs.source}: {len(inputs.nodes)} nodes; customers: "
         f"{'POIs by count' if inputs.pois is not None else 'around the stores'}; {len(inputs.baskets)} real baskets")
-    result: dict = {"orders": n_orders, "seed": seed, "stores": inputs.source}
+    result: dict = {"orders": n_orders, "seed": seed, "stores": inputs.source, "forecast_days": forecast_days}
     for level in levels:
-        result[level] = run_level(inputs, level, n_orders, seed, log, bound_time_s)
+        result[level] = run_level(inputs, level, n_orders, seed, log, bound_time_s, forecast_days)
     return result
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from o2o.demo.bench_routing import LEVELS, run
+from o2o.demo.bench_routing import FORECAST_SAMPLES, LEVELS, run
 
 
 class Command(BaseCommand):
@@ -25,6 +25,8 @@ class Command(BaseCommand):
                        help="how thin stock is (default: every level)")
         r.add_argument("--seed", type=int, default=7)
         r.add_argument("--bound-seconds", type=float, default=600.0, help="time limit of the bound's column generation")
+        r.add_argument("--forecast-days", type=int, default=FORECAST_SAMPLES,
+                       help=f"sampled forecast days behind the wave's claim prices (default {FORECAST_SAMPLES})")
         r.add_argument("--json", action="store_true", help="print only the JSON result line")
 
     def handle(self, *args: object, **opts: object) -> None:
@@ -46,7 +48,8 @@ class Command(BaseCommand):
         try:
             result = run(stores_csv=stores, crs=str(opts["crs"]), n_orders=int(opts["orders"]),  # type: ignore[arg-type, call-overload]
                          levels=levels, seed=int(opts["seed"]),  # type: ignore[call-overload]
-                         log=log, bound_time_s=float(opts["bound_seconds"]))  # type: ignore[arg-type]
+                         log=log, bound_time_s=float(opts["bound_seconds"]),  # type: ignore[arg-type]
+                         forecast_days=int(opts["forecast_days"]))  # type: ignore[call-overload]
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(json.dumps(result, ensure_ascii=False))
