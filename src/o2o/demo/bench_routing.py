@@ -37,9 +37,10 @@ per unfilled line. The figures also give money and penalties without the time va
 clairvoyant bound is the LP relaxation of the whole day by column generation over the
 same objective (:mod:`o2o.core.routing.bound`). The wave prices stock and capacity with
 claim prices from 24 sampled forecast days (``--forecast-days``; other seeds' orders on the
-same stock, never the actual orders; :func:`price_hook`, :mod:`o2o.core.routing.claims`). Myopic and the wave also
-choose what the checkout offers a pickup customer (another store of their list, or
-delivery; :func:`o2o.core.routing.simulate.offers`); nearest and priority keep the nearest.
+same stock, never the actual orders; :func:`price_hook`, :mod:`o2o.core.routing.claims`).
+Myopic and the wave also choose what the checkout offers a pickup customer (another store
+of their list, or delivery; :func:`o2o.core.routing.simulate.offers`); nearest and priority
+keep the nearest.
 """
 
 from __future__ import annotations
@@ -330,21 +331,21 @@ def run_level(inputs: Inputs, level: str, n_orders: int, seed: int,
 
 
 def price_hook(inputs: Inputs, level: str, n_orders: int, seed: int, scenario: Scenario,
-               log: Callable[[str], None], samples: int = FORECAST_SAMPLES) -> PriceHook:
+               log: Callable[[str], None], forecast_days: int = FORECAST_SAMPLES) -> PriceHook:
     """Claim prices for the wave from a forecast: other seeds' days of orders on the same stock.
 
     The forecast knows the demand model (customer points, basket mix, time of day, volume),
-    never the actual orders. Each of ``samples`` sampled days states its orders'
+    never the actual orders. Each of ``forecast_days`` sampled days states its orders'
     wishes once; every window then prices the units and pick tasks its orders could take
     against the stock and capacity left at that moment (:mod:`o2o.core.routing.claims`).
     """
     started = time.perf_counter()
     forecasts = [build_scenario(inputs, level, n_orders, seed + FORECAST_SEED_OFFSET * (k + 1), scenario.config,
-                                stock_seed=seed) for k in range(samples)]
+                                stock_seed=seed) for k in range(forecast_days)]
     network = Network([replace(n, queue=0) for n in scenario.nodes], scenario.config)
     book = ClaimBook([[ForecastOrder(f.decided_at(a), f.hour_of(a), a.variants()) for a in f.arrivals]
                       for f in forecasts], network)
-    log(f"[{level}]   claim book: {samples} forecast days, {sum(len(f.arrivals) for f in forecasts)} orders "
+    log(f"[{level}]   claim book: {forecast_days} forecast days, {sum(len(f.arrivals) for f in forecasts)} orders "
         f"({time.perf_counter() - started:.0f} s)")
 
     def hook(now: datetime, hour: int, usage: Usage, orders: list[Order]) -> Surcharges | None:
