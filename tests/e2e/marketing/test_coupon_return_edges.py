@@ -31,6 +31,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def w(monkeypatch):
     world = build(monkeypatch)
+    world.monkeypatch = monkeypatch
     world.s3 = sku(price_fen=3333, weight_g=300)
     for loc in (world.a, world.b):
         stock_in(loc, world.s3, 20)
@@ -44,9 +45,13 @@ def coupon_until(w, m, until):  # noqa: ANN001, ANN201
 
 
 def place(client, w, token, key, **extra) -> Order:  # noqa: ANN001, ANN003
+    """Placed at the world's clock (10:00 today): the coupons' windows are set from it, and checkout judges them
+    by the wall clock, so the wall clock stands there for the request (else the test fails after 11:00)."""
     body = {"lines": lines((w.s3, 2), (w.s1, 1)), "channel": "h5", "choice": "pickup", "pickup_location_id": w.a.pk,
             "lat": P.lat, "lng": P.lng, **extra}
-    r = post(client, "/api/v1/orders", body, token, key)
+    with w.monkeypatch.context() as mp:
+        mp.setattr(timezone, "now", lambda: w.now)
+        r = post(client, "/api/v1/orders", body, token, key)
     assert r.status_code == 201, r.content
     return Order.objects.get(pk=r.json()["id"])
 
