@@ -5,6 +5,7 @@ delivery days of their own point only."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from o2o.groupbuy.models import CommunityOrder, CommunityRun, CommunityRunShipment
 from o2o.groupbuy.runs import slot_for
@@ -30,6 +31,7 @@ def test_members_pay_the_community_fee_and_share_the_points_run(client, w):
     point, other = leader(w, boss), leader(w, other_boss, name="隔壁团长")
     shown = client.get(f"{GB}/leaders", **auth(boss_t)).json()
     assert {p["community_fee_fen"] for p in shown} == {150}
+    slot = slot_for(timezone.now()).isoformat()  # the API places on the wall clock (after 20:00: the day after next)
     placed = []
     for n, key in enumerate(("k1", "k2")):
         _, t = member(f"邻居{n}")
@@ -39,7 +41,6 @@ def test_members_pay_the_community_fee_and_share_the_points_run(client, w):
         placed.append(r.json())
     _, t3 = member("隔壁邻居")
     theirs = post(client, f"{GB}/orders", {"leader_id": other.pk, "lines": lines((w.s1, 1))}, t3, key="k3").json()
-    slot = slot_for(w.now).isoformat()
     for body in (*placed, theirs):
         order = Order.objects.get(pk=body["order_id"])
         assert body["delivery_fee_fen"] == 150 == order.delivery_fee_fen
