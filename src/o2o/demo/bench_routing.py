@@ -322,7 +322,7 @@ def run_level(inputs: Inputs, level: str, n_orders: int, seed: int,
         [replays[p].plans for p in POLICIES], time_limit_s=bound_time_s)
     out["bound"] = {"lower_bound_fen": round(bound.lower_bound_fen), "lp_value_fen": round(bound.lp_value_fen),
                     "integer_clairvoyant_fen": round(bound.integer_fen) if bound.integer_fen is not None else None,
-                    "method": "LP relaxation by column generation (Lagrangian bound)", "rounds": bound.rounds,
+                    "method": "LP relaxation with rounding cuts, by cut-and-price (Lagrangian bound)", "rounds": bound.rounds,
                     "columns": bound.columns, "status": bound.status, "seconds": round(bound.seconds, 1)}
     log(f"[{level}] bound     {out['bound']}")
     out["goals"] = goals(out)

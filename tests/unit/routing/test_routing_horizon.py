@@ -100,6 +100,36 @@ def test_bound_sees_contention_that_single_orders_do_not() -> None:
     assert abs(lb - sum(p.objective_fen for p in replay(sc, "myopic").plans)) < 1.0
 
 
+def test_rounding_cuts_lift_the_bound_to_the_whole_answer_when_lines_take_several_units() -> None:
+    # Three units at the store and two orders that want two each: the LP ships one order and half
+    # of the other from the store (2 + 1 = 3 units); whole plans can ship only one. The cut
+    # "at most floor(3 / 2) = 1 line of 2 or more" closes the gap, and the bound is what myopic pays.
+    nodes = (store("a", 500, 0, {"x": 3}, capacity=10), warehouse("wh", 30_000, 0, {"x": 10}))
+    arrivals = tuple(Arrival(float(i), Order(f"o{i}", (OrderLine("x", 2, 300),), CENTRE, Choice.FASTEST))
+                     for i in range(2))
+    sc = Scenario(nodes=nodes, arrivals=arrivals, start=START)
+    args = ([a.variants() for a in arrivals], [sc.decided_at(a) for a in arrivals], [sc.hour_of(a) for a in arrivals],
+            nodes, sc.config)
+    plain = clairvoyant_bound(*args, max_cut_rounds=0).lower_bound_fen
+    cut = clairvoyant_bound(*args).lower_bound_fen
+    whole = sum(p.objective_fen for p in replay(sc, "myopic").plans)
+    assert plain < whole - 100  # the LP's half order
+    assert abs(cut - whole) < 1.0
+
+
+def test_rounding_cuts_never_lower_the_bound_and_keep_it_below_every_whole_answer() -> None:
+    for seed in range(6):
+        sc = random_scenario(seed, n_orders=30)
+        args = ([a.variants() for a in sc.arrivals], [sc.decided_at(a) for a in sc.arrivals],
+                [sc.hour_of(a) for a in sc.arrivals], sc.nodes, sc.config)
+        plain = clairvoyant_bound(*args, max_cut_rounds=0)
+        cut = clairvoyant_bound(*args)
+        assert cut.lower_bound_fen >= plain.lower_bound_fen - 1.0, seed
+        assert cut.integer_fen is not None and cut.lower_bound_fen <= cut.integer_fen + 1e-6, seed
+        myopic = sum(p.objective_fen for p in replay(sc, "myopic").plans)
+        assert cut.lower_bound_fen <= myopic + 1e-6, seed
+
+
 def test_pickup_customer_takes_the_next_store_when_the_first_is_full() -> None:
     nodes = (store("first", 300, 0, {"x": 9}, capacity=1), store("second", 900, 0, {"x": 9}, capacity=5))
     arrivals = tuple(Arrival(0.1 * i, Order(f"o{i}", (OrderLine("x", 1, 100),), CENTRE, Choice.PICKUP, "first"),

@@ -111,7 +111,7 @@ def bid_prices(
         return share * left
 
     bound, prices = column_generation(forecast, decided_at, hours, network, Limits(stock, tasks),
-                                      max_rounds=max_rounds, time_limit_s=time_limit_s, tolerance=1e-3)
+                                      max_rounds=max_rounds, time_limit_s=time_limit_s, tolerance=1e-3, max_cut_rounds=0)
     return BidPrices(
         per_unit={k: round(v) for k, v in prices.per_unit.items() if round(v) > 0},
         per_task={k: round(v) for k, v in prices.per_task.items() if round(v) > 0},

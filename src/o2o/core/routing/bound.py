@@ -30,7 +30,14 @@ Every pricing round gives a valid **Lagrangian lower bound**, whatever the price
 are the LP duals rounded to whole fen (the search works in integer fen, so the min is
 exact). The best L over the rounds is reported as the bound; the LP value of the last
 master is an upper bound on the LP optimum, so the gap between the two says how far the
-column generation got. The bound also assumes empty node queues (ETAs can only be later in
+column generation got.
+
+**Cut-and-price.** When the column generation has converged, the LP's fractions are cut
+off with rounding cuts of single stock rows (:class:`_Cut`) and the pricing starts again,
+up to ``max_cut_rounds`` times. A cut's dual ``gamma`` is a per-line schedule of the
+line's quantity at the node, so pricing stays exact and the Lagrangian bound (with
+``- gamma.rhs``) stays a true lower bound, now of the LP with the cuts, which lies between
+the plain LP and the MIP. The bound also assumes empty node queues (ETAs can only be later in
 reality, so costs can only be higher): it is a lower bound for every policy that respects
 the same stock and capacity.
 """
@@ -84,6 +91,29 @@ class _Col:
     tasks: dict[NodeId, int]
 
 
+@dataclass(frozen=True)
+class _Cut:
+    """A rounding (Chvatal-Gomory) cut of one stock row, multiplier k / d:
+    ``sum floor(k qty / d) x <= floor(k usable / d)``.
+
+    Valid for every whole choice of plans: the stock row says ``sum qty x <= usable``;
+    multiplied by k / d and with every coefficient rounded down it stays true, and with whole
+    ``x`` the left side is whole, so the right side rounds down too. It cuts off the LP's
+    fractions of lines of several units (two orders wanting 2 of 3 units, at one and a half).
+    Its coefficient depends only on the line's quantity at that node, so a cut's price is a
+    per-line schedule (:attr:`.surcharges.Surcharges.per_line`) and the pricing search stays
+    exact.
+    """
+
+    key: tuple[NodeId, SkuId]
+    multiplier: int
+    divisor: int
+    rhs: int
+
+    def coefficient(self, qty: int) -> int:
+        return (self.multiplier * qty) // self.divisor
+
+
 def _column(o: int, plan: Plan) -> _Col:
     stock: dict[tuple[NodeId, SkuId], int] = {}
     tasks: dict[NodeId, int] = {}
@@ -107,6 +137,7 @@ class _Master:
         self.limits = limits
         self.cols: list[_Col] = []
         self.seen: list[dict[tuple[object, ...], int]] = [{} for _ in hours]
+        self.cuts: list[_Cut] = []
 
     def add(self, col: _Col) -> bool:
         """Add a column; one with the same use of stock and capacity only lowers the kept cost.
@@ -143,13 +174,16 @@ class _Master:
         return rows
 
     def _matrices(self):  # noqa: ANN202
-        """(order rows = 1, stock and capacity rows <= limits, the rows, costs) as sparse matrices."""
+        """(order rows = 1, stock, capacity and cut rows <= limits, the rows, costs) as sparse matrices."""
         from scipy.sparse import csr_array
 
         n_orders, n_cols = len(self.hours), len(self.cols)
         eq = csr_array((np.ones(n_cols), (np.array([c.order for c in self.cols]), np.arange(n_cols))),
                        shape=(n_orders, n_cols))
         rows = self._rows()
+        for i, cut in enumerate(self.cuts):
+            entries = [(c, cut.coefficient(col.stock.get(cut.key, 0))) for c, col in enumerate(self.cols)]
+            rows.append(("cut", i, [(c, v) for c, v in entries if v], float(cut.rhs)))
         ub = None
         if rows:
             r_idx, c_idx, vals = [], [], []
@@ -161,8 +195,12 @@ class _Master:
             ub = csr_array((vals, (r_idx, c_idx)), shape=(len(rows), n_cols))
         return eq, ub, rows, np.array([float(c.cost) for c in self.cols])
 
-    def solve(self) -> tuple[float, np.ndarray, dict[tuple[NodeId, SkuId], float], dict[tuple[NodeId, int], float]]:
-        """The master LP: its value, the order duals, and the stock and capacity prices (>= 0)."""
+    def solve(self) -> tuple[float, np.ndarray, dict[tuple[NodeId, SkuId], float], dict[tuple[NodeId, int], float],
+                             dict[int, float]]:
+        """The master LP: its value, the order duals, the stock and capacity prices and the cut prices (>= 0).
+
+        Keeps the solution (``self.x``) and the stock rows it was solved with, for :meth:`separate`.
+        """
         from scipy.optimize import linprog  # imported here: only the benchmark needs the LP
 
         eq, ub, rows, cost = self._matrices()
@@ -176,14 +214,44 @@ class _Master:
             raise RuntimeError(f"master LP failed: {res.message}")
         pi: dict[tuple[NodeId, SkuId], float] = {}
         mu: dict[tuple[NodeId, int], float] = {}
+        gamma: dict[int, float] = {}
         if rows:
             for (kind, key, _, _), marginal in zip(rows, res.ineqlin.marginals, strict=True):
                 if marginal < -1e-9:
                     if kind == "stock":
                         pi[key] = -marginal  # type: ignore[index]
-                    else:
+                    elif kind == "tasks":
                         mu[key] = -marginal  # type: ignore[index]
-        return float(res.fun), np.asarray(res.eqlin.marginals, dtype=float), pi, mu
+                    else:
+                        gamma[key] = -marginal  # type: ignore[index]
+        self.x = np.asarray(res.x, dtype=float)
+        self.stock_rows = [(key, entries, limit) for kind, key, entries, limit in rows if kind == "stock"]
+        return float(res.fun), np.asarray(res.eqlin.marginals, dtype=float), pi, mu, gamma
+
+    def separate(self, most: int = 2000, largest_divisor: int = 12) -> int:
+        """Add the rounding cuts that the last LP solution breaks (:class:`_Cut`); how many were added.
+
+        Only rows with a fractional column can be broken; every multiplier k / d with
+        d <= ``largest_divisor`` is tried.
+        """
+        known = {(c.key, c.multiplier, c.divisor) for c in self.cuts}
+        found: list[tuple[float, _Cut]] = []
+        for key, entries, limit in self.stock_rows:
+            if all(self.x[c] < 1e-6 or self.x[c] > 1 - 1e-6 for c, _ in entries):
+                continue
+            whole = int(limit)
+            for d in range(2, min(largest_divisor, max(q for _, q in entries)) + 1):
+                for k in range(1, d):
+                    if (k * whole) % d == 0 or (key, k, d) in known:
+                        continue
+                    cut = _Cut(key, k, d, (k * whole) // d)  # type: ignore[arg-type]
+                    excess = sum(cut.coefficient(q) * self.x[c] for c, q in entries) - cut.rhs
+                    if excess > 1e-4:
+                        found.append((excess, cut))
+                        known.add((key, k, d))
+        found.sort(key=lambda f: -f[0])
+        self.cuts += [cut for _, cut in found[:most]]
+        return min(len(found), most)
 
     def solve_integer(self, time_limit_s: float) -> float | None:
         """The best whole-plan choice among the columns (a feasible clairvoyant plan), or None.
@@ -238,10 +306,11 @@ def column_generation(
     limits: Limits,
     seed_plans: Sequence[Sequence[Plan]] = (),
     *,
-    max_rounds: int = 40,
+    max_rounds: int = 80,
     time_limit_s: float = 600.0,
     tolerance: float = 1e-4,
     integer_time_s: float = 0.0,
+    max_cut_rounds: int = 8,
 ) -> tuple[Bound, Prices]:
     """The LP of the module doc over ``orders`` by column generation: its bound and its duals.
 
@@ -266,36 +335,48 @@ def column_generation(
             master.add(_column(o, solve(order, network, decided_at[o]).plan))
         master.add(_Col(o, max(0, cfg.unfilled_line_penalty_fen) * len({ln.sku_id for ln in group[0].lines}), {}, {}))
     skus_of = [{ln.sku_id for order in group for ln in order.lines} for group in variants]
+    qty_of = [{sku: max(ln.qty for order in group for ln in order.lines if ln.sku_id == sku) for sku in skus}
+              for group, skus in zip(variants, skus_of, strict=True)]  # a cut's schedule covers every line
     cache: dict[int, tuple[tuple[object, ...], int, _Col]] = {}
-    best_lb, lp_value, rounds, status = -np.inf, np.inf, 0, "round limit"
+    best_lb, lp_value, rounds, status, cut_rounds = -np.inf, np.inf, 0, "round limit", 0
     pi: dict[tuple[NodeId, SkuId], float] = {}
     mu: dict[tuple[NodeId, int], float] = {}
     while rounds < max_rounds:
         rounds += 1
-        lp_value, sigma, pi, mu = master.solve()
+        lp_value, sigma, pi, mu, gamma = master.solve()
         pi_int = {k: round(v) for k, v in pi.items() if round(v) > 0}
         mu_int = {k: round(v) for k, v in mu.items() if round(v) > 0}
+        gamma_int = {i: round(v) for i, v in gamma.items() if round(v) > 0}
         by_sku: dict[SkuId, list[tuple[NodeId, int]]] = {}
         for (node, sku), v in pi_int.items():
             by_sku.setdefault(sku, []).append((node, v))
+        cuts_of: dict[SkuId, dict[NodeId, list[tuple[_Cut, int]]]] = {}
+        for i, v in gamma_int.items():
+            cut = master.cuts[i]
+            cuts_of.setdefault(cut.key[1], {}).setdefault(cut.key[0], []).append((cut, v))
         lagrange = -sum(v * limits.stock(n, k) for (n, k), v in pi_int.items())
         lagrange -= sum(v * limits.tasks(n, h) for (n, h), v in mu_int.items())
+        lagrange -= sum(v * master.cuts[i].rhs for i, v in gamma_int.items())
         added = 0
         for o, group in enumerate(variants):
             per_unit = {(n, sku): v for sku in skus_of[o] for n, v in by_sku.get(sku, ())}
             per_ship = {n: v for (n, h), v in mu_int.items() if h == hours[o]}
+            per_line = {(n, sku): tuple(per_unit.get((n, sku), 0) * q + sum(v * cut.coefficient(q) for cut, v in cuts)
+                                        for q in range(1, qty_of[o][sku] + 1))
+                        for sku in skus_of[o] for n, cuts in cuts_of.get(sku, {}).items()}
             sig = (tuple(sorted((str(k), v) for k, v in per_unit.items())),
-                   tuple(sorted((str(k), v) for k, v in per_ship.items())))
+                   tuple(sorted((str(k), v) for k, v in per_ship.items())),
+                   tuple(sorted((str(k), v) for k, v in per_line.items())))
+            surcharges = Surcharges(per_ship, per_unit, per_line=per_line)
             hit = cache.get(o)
             if hit is not None and hit[0] == sig:
                 value, col = hit[1], hit[2]
             else:
                 best: tuple[int, _Col] | None = None
                 for order in group:
-                    plan = solve(order, network, decided_at[o], surcharges=Surcharges(per_ship, per_unit), k_best=1).plan
+                    plan = solve(order, network, decided_at[o], surcharges=surcharges, k_best=1).plan
                     col = _column(o, plan)
-                    value = col.cost + sum(per_unit.get(k, 0) * q for k, q in col.stock.items()) + sum(
-                        per_ship.get(n, 0) * t for n, t in col.tasks.items())
+                    value = col.cost + surcharges.of_plan(plan)
                     if best is None or value < best[0]:
                         best = (value, col)
                 assert best is not None
@@ -303,15 +384,17 @@ def column_generation(
                 cache[o] = (sig, value, col)
             lagrange += value
             reduced = col.cost - sigma[o] + sum(pi.get(k, 0.0) * q for k, q in col.stock.items()) + sum(
-                mu.get((n, hours[o]), 0.0) * t for n, t in col.tasks.items())
+                mu.get((n, hours[o]), 0.0) * t for n, t in col.tasks.items()) + sum(
+                v * master.cuts[i].coefficient(col.stock.get(master.cuts[i].key, 0)) for i, v in gamma.items())
             if reduced < -0.5 and master.add(col):
                 added += 1
         best_lb = max(best_lb, lagrange)
-        if added == 0:
-            status = "converged"
-            break
-        if lp_value - best_lb <= tolerance * max(1.0, abs(lp_value)):
-            status = "gap closed"
+        closed = lp_value - best_lb <= tolerance * max(1.0, abs(lp_value))
+        if added == 0 or closed:
+            if cut_rounds < max_cut_rounds and time.perf_counter() - started <= time_limit_s and master.separate():
+                cut_rounds += 1  # the LP of these columns is solved: cut off its fractions and price again
+                continue
+            status = "converged" if added == 0 else "gap closed"
             break
         if time.perf_counter() - started > time_limit_s:
             status = "time limit"
@@ -334,10 +417,11 @@ def clairvoyant_bound(
     config: RoutingConfig,
     seed_plans: Sequence[Sequence[Plan]] = (),
     *,
-    max_rounds: int = 40,
+    max_rounds: int = 80,
     time_limit_s: float = 600.0,
     tolerance: float = 1e-4,
     integer_time_s: float = 120.0,
+    max_cut_rounds: int = 8,
 ) -> Bound:
     """The LP lower bound of the whole horizon (module doc) for ``orders`` routed at ``decided_at``.
 
@@ -351,5 +435,5 @@ def clairvoyant_bound(
     limits = Limits(stock=lambda n, k: float(network.usable(n, k)), tasks=lambda n, h: float(network.capacity_left(n)))
     bound, _ = column_generation(orders, decided_at, hours, network, limits, seed_plans,
                                  max_rounds=max_rounds, time_limit_s=time_limit_s, tolerance=tolerance,
-                                 integer_time_s=integer_time_s)
+                                 integer_time_s=integer_time_s, max_cut_rounds=max_cut_rounds)
     return bound
