@@ -138,6 +138,8 @@ class _Master:
         self.cols: list[_Col] = []
         self.seen: list[dict[tuple[object, ...], int]] = [{} for _ in hours]
         self.cuts: list[_Cut] = []
+        self.x = np.zeros(0)  # the last LP solution, and the stock rows it was solved with (for separate)
+        self.stock_rows: list[tuple[object, list[tuple[int, int]], float]] = []
 
     def add(self, col: _Col) -> bool:
         """Add a column; one with the same use of stock and capacity only lowers the kept cost.
