@@ -34,7 +34,7 @@ the trade-off every policy is judged by: money spent (pick/pack, courier or expr
 lateness against the promise + ¥3 per extra parcel + the customer's time, valued at the
 rate of their choice (fastest ¥0.30/min, any ¥0.03/min, cheapest and pickup 0) + ¥1,000
 per unfilled line. The figures also give money and penalties without the time value. The
-clairvoyant bound is the LP relaxation of the whole day, with rounding cuts, by cut-and-price over the
+clairvoyant bound is the LP relaxation of the whole day, with rounding and cover cuts, by cut-and-price over the
 same objective (:mod:`o2o.core.routing.bound`). The wave prices stock and capacity with
 claim prices from 24 sampled forecast days (``--forecast-days``; other seeds' orders on the
 same stock, never the actual orders; :func:`price_hook`, :mod:`o2o.core.routing.claims`).
@@ -322,7 +322,7 @@ def run_level(inputs: Inputs, level: str, n_orders: int, seed: int,
         [replays[p].plans for p in POLICIES], time_limit_s=bound_time_s)
     out["bound"] = {"lower_bound_fen": round(bound.lower_bound_fen), "lp_value_fen": round(bound.lp_value_fen),
                     "integer_clairvoyant_fen": round(bound.integer_fen) if bound.integer_fen is not None else None,
-                    "method": "LP relaxation with rounding cuts, by cut-and-price (Lagrangian bound)", "rounds": bound.rounds,
+                    "method": "LP relaxation with rounding and cover cuts, by cut-and-price (Lagrangian bound)", "rounds": bound.rounds,
                     "columns": bound.columns, "status": bound.status, "seconds": round(bound.seconds, 1)}
     log(f"[{level}] bound     {out['bound']}")
     out["goals"] = goals(out)

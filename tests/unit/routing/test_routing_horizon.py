@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 from o2o.core.routing import Choice, Network, Order, OrderLine, RoutingConfig, route
 from o2o.core.routing.bid_prices import bid_prices
 from o2o.core.routing.bound import clairvoyant_bound
 from o2o.core.routing.simulate import POLICIES, Arrival, Scenario, replay
+from o2o.core.routing.single import solve
 from tests.unit.routing.helpers import CENTRE, NOW, offset, store, warehouse
 
 START = NOW.replace(hour=9)
@@ -128,6 +131,90 @@ def test_rounding_cuts_never_lower_the_bound_and_keep_it_below_every_whole_answe
         assert cut.integer_fen is not None and cut.lower_bound_fen <= cut.integer_fen + 1e-6, seed
         myopic = sum(p.objective_fen for p in replay(sc, "myopic").plans)
         assert cut.lower_bound_fen <= myopic + 1e-6, seed
+
+
+def exact_single_line_optimum(sc: Scenario) -> float:
+    """The clairvoyant MIP optimum of a horizon of one-line orders, by listing every plan.
+
+    A one-line order ships from one node or none, so its plans are: the cheapest plan at
+    each node (any mode or carrier there takes the same stock and task) and the empty plan.
+    """
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    network = Network([replace(n, queue=0) for n in sc.nodes], sc.config)
+    ids = [n.node_id for n in sc.nodes]
+    cols: list[tuple[int, float, dict, dict]] = []
+    for o, arrival in enumerate(sc.arrivals):
+        assert all(len(v.lines) == 1 for v in arrival.variants())
+        best: dict = {}
+        for variant in arrival.variants():
+            for node in ids:
+                plan = solve(variant, network, sc.decided_at(arrival), exclude=[n for n in ids if n != node],
+                             k_best=1).plan
+                if plan.shipments and plan.parcels == 1 and plan.objective_fen < best.get(node, (math.inf,))[0]:
+                    best[node] = (plan.objective_fen, plan)
+        for cost, plan in best.values():
+            s = plan.shipments[0]
+            cols.append((o, cost, {(s.node_id, ln.sku_id): ln.qty for ln in s.lines}, {(s.node_id, sc.hour_of(arrival)): 1}))
+        cols.append((o, sc.config.unfilled_line_penalty_fen, {}, {}))
+    rows = sorted({k for _, _, st, _ in cols for k in st}) + sorted({k for _, _, _, t in cols for k in t})
+    limit = [network.usable(*k) for k in rows[: len({k for _, _, st, _ in cols for k in st})]]
+    limit += [network.capacity_left(k[0]) for k in rows[len(limit):]]
+    index = {k: i for i, k in enumerate(rows)}
+    a = np.zeros((len(sc.arrivals) + len(rows), len(cols)))
+    for j, (o, _, st, t) in enumerate(cols):
+        a[o, j] = 1
+        for k, q in (*st.items(), *t.items()):
+            a[len(sc.arrivals) + index[k], j] = q
+    lower = np.concatenate([np.ones(len(sc.arrivals)), np.full(len(rows), -np.inf)])
+    upper = np.concatenate([np.ones(len(sc.arrivals)), np.array(limit, dtype=float)])
+    res = milp(c=np.array([c for _, c, _, _ in cols], dtype=float), integrality=np.ones(len(cols)), bounds=Bounds(0, 1),
+               constraints=LinearConstraint(a, lower, upper))
+    assert res.status == 0
+    return float(res.fun)
+
+
+def test_cover_cuts_lift_the_bound_where_no_rounding_cut_can() -> None:
+    # Four units at the store; three orders want one each and a fourth wants two. The LP serves
+    # the three and half of the fourth (1 + 1 + 1 + 2 x 1/2 = 4). No rounding cut, whose
+    # coefficient depends only on the quantity, cuts that off (each order of one unit counts 0),
+    # but the cover "at most 3 of these 4 orders from the store" does: the bound is the whole answer.
+    nodes = (store("a", 500, 0, {"x": 4}, capacity=10), warehouse("wh", 30_000, 0, {"x": 10}))
+    arrivals = tuple(Arrival(float(i), Order(f"o{i}", (OrderLine("x", 2 if i == 3 else 1, 300),), CENTRE,
+                                             Choice.FASTEST)) for i in range(4))
+    sc = Scenario(nodes=nodes, arrivals=arrivals, start=START)
+    args = ([a.variants() for a in arrivals], [sc.decided_at(a) for a in arrivals], [sc.hour_of(a) for a in arrivals],
+            nodes, sc.config)
+    plain = clairvoyant_bound(*args, max_cut_rounds=0).lower_bound_fen
+    exact = exact_single_line_optimum(sc)
+    assert plain < exact - 100
+    assert abs(clairvoyant_bound(*args).lower_bound_fen - exact) < 1.0
+
+
+def test_cut_bound_never_exceeds_the_exact_optimum_on_thin_shelves() -> None:
+    # Random horizons of one-line orders of 1-4 units on shelves of 0-5 units, where the exact
+    # clairvoyant optimum can be listed: the cut bound lies between the plain LP and it.
+    lifted = 0.0
+    for seed in range(12):
+        rng = random.Random(100 + seed)
+        skus = ["x", "y", "z"]
+        nodes = tuple(store(f"s{i}", rng.uniform(-2500, 2500), rng.uniform(-2500, 2500),
+                            {k: rng.randint(0, 5) for k in skus}, capacity=rng.randint(2, 6)) for i in range(3))
+        nodes += (warehouse("wh", 25_000, 0, {k: rng.randint(0, 8) for k in skus}, capacity=8),)
+        arrivals = sorted((Arrival(rng.uniform(0, 150), Order(
+            f"o{i}", (OrderLine(rng.choice(skus), rng.randint(1, 4), 500),),
+            offset(CENTRE, rng.uniform(-2000, 2000), rng.uniform(-2000, 2000)),
+            rng.choice([Choice.FASTEST, Choice.ANY, Choice.CHEAPEST]))) for i in range(24)), key=lambda a: a.minute)
+        sc = Scenario(nodes=nodes, arrivals=tuple(arrivals), start=START)
+        args = ([a.variants() for a in sc.arrivals], [sc.decided_at(a) for a in sc.arrivals],
+                [sc.hour_of(a) for a in sc.arrivals], sc.nodes, sc.config)
+        plain = clairvoyant_bound(*args, max_cut_rounds=0).lower_bound_fen
+        cut = clairvoyant_bound(*args).lower_bound_fen
+        exact = exact_single_line_optimum(sc)
+        assert plain - 1.0 <= cut <= exact + 1e-6, (seed, plain, cut, exact)
+        lifted += cut - plain
+    assert lifted > 0  # the cuts do bind somewhere on thin shelves
 
 
 def test_pickup_customer_takes_the_next_store_when_the_first_is_full() -> None:
