@@ -53,6 +53,7 @@ from datetime import datetime
 
 import numpy as np
 
+from o2o.core.routing.basket import make_basket
 from o2o.core.routing.config import RoutingConfig
 from o2o.core.routing.model import Node, NodeId, Order, Plan, SkuId
 from o2o.core.routing.network import Network
@@ -405,8 +406,14 @@ def column_generation(
             master.add(_column(o, solve(order, network, decided_at[o]).plan))
         master.add(_Col(o, max(0, cfg.unfilled_line_penalty_fen) * len({ln.sku_id for ln in group[0].lines}), {}, {}))
     skus_of = [{ln.sku_id for order in group for ln in order.lines} for group in variants]
-    qty_of = [{sku: max(ln.qty for order in group for ln in order.lines if ln.sku_id == sku) for sku in skus}
-              for group, skus in zip(variants, skus_of, strict=True)]  # a cut's schedule covers every line
+    qty_of: list[dict[SkuId, int]] = []  # a cut's schedule covers every line, as merged (two lines of a SKU ship as one)
+    for group in variants:
+        most: dict[SkuId, int] = {}
+        for order in group:
+            basket = make_basket(order.lines)
+            for sku, q in zip(basket.skus, basket.qtys, strict=True):
+                most[sku] = max(most.get(sku, 0), q)
+        qty_of.append(most)
     cache: dict[int, tuple[tuple[object, ...], int, _Col]] = {}
     best_lb, lp_value, rounds, status, cut_rounds = -np.inf, np.inf, 0, "round limit", 0
     pi: dict[tuple[NodeId, SkuId], float] = {}
@@ -433,7 +440,7 @@ def column_generation(
             per_ship = {n: v for (n, h), v in mu_int.items() if h == hours[o]}
             per_line = {(n, sku): tuple(per_unit.get((n, sku), 0) * q + sum(v * cut.coefficient(q, o) for cut, v in cuts)
                                         for q in range(1, qty_of[o][sku] + 1))
-                        for sku in skus_of[o] for n, cuts in cuts_of.get(sku, {}).items()}
+                        for sku in skus_of[o] if sku in qty_of[o] for n, cuts in cuts_of.get(sku, {}).items()}
             sig = (tuple(sorted((str(k), v) for k, v in per_unit.items())),
                    tuple(sorted((str(k), v) for k, v in per_ship.items())),
                    tuple(sorted((str(k), v) for k, v in per_line.items())))
