@@ -33,8 +33,7 @@ master is an upper bound on the LP optimum, so the gap between the two says how 
 column generation got.
 
 **Cut-and-price.** When the column generation has converged, the LP's fractions are cut
-off with cuts of single stock rows, rounding cuts (:class:`_Cut`) and cover cuts
-(:class:`_Cover`), and the pricing starts again, up to ``max_cut_rounds`` times. A cut's
+off with cuts of single stock rows, rounding cuts and cover cuts (:mod:`.cuts`), and the pricing starts again, up to ``max_cut_rounds`` times. A cut's
 coefficient in a plan is a sum over the plan's lines of a number that depends only on the
 order, the node, the SKU and the line's quantity, so its dual ``gamma`` is a per-line
 schedule of that order and pricing stays exact: the Lagrangian bound (with
@@ -55,6 +54,7 @@ import numpy as np
 
 from o2o.core.routing.basket import make_basket
 from o2o.core.routing.config import RoutingConfig
+from o2o.core.routing.cuts import Cut, broken_cuts, cut_id
 from o2o.core.routing.model import Node, NodeId, Order, Plan, SkuId
 from o2o.core.routing.network import Network
 from o2o.core.routing.single import solve
@@ -94,58 +94,6 @@ class _Col:
     tasks: dict[NodeId, int]
 
 
-@dataclass(frozen=True)
-class _Cut:
-    """A rounding (Chvatal-Gomory) cut of one stock row, multiplier k / d:
-    ``sum floor(k qty / d) x <= floor(k usable / d)``.
-
-    Valid for every whole choice of plans: the stock row says ``sum qty x <= usable``;
-    multiplied by k / d and with every coefficient rounded down it stays true, and with whole
-    ``x`` the left side is whole, so the right side rounds down too. It cuts off the LP's
-    fractions of lines of several units (two orders wanting 2 of 3 units, at one and a half).
-    Its coefficient depends only on the line's quantity at that node, so a cut's price is a
-    per-line schedule (:attr:`.surcharges.Surcharges.per_line`) and the pricing search stays
-    exact.
-    """
-
-    key: tuple[NodeId, SkuId]
-    multiplier: int
-    divisor: int
-    rhs: int
-
-    def coefficient(self, qty: int, order: int) -> int:  # noqa: ARG002 - the same for every order
-        return (self.multiplier * qty) // self.divisor
-
-
-@dataclass(frozen=True)
-class _Cover:
-    """An extended cover cut of one stock row: ``sum_{o in E} x_o <= |C| - 1``.
-
-    ``C`` (``members``: order -> units) is a set of orders whose lines at the node together
-    want more than the usable stock: in whole plans they cannot all be served from it, so
-    at most ``|C| - 1`` of them are. ``E`` adds every other order whose line there is at
-    least as big as the biggest of ``C`` (``extend_from``): any ``|C|`` orders of ``E``
-    together want at least as much as ``C`` (Nemhauser & Wolsey II.2.2, extended covers).
-    Unlike a rounding cut it depends on which orders share the row, not only on the
-    quantities, and cuts off what no rounding cut can: three orders take one of 4 units
-    each and a fourth takes half of its line of 2. Its coefficient is still per order and
-    per line (1 for a line of an order of ``E``, else 0), so the cut's price is a per-line
-    schedule of that order and the pricing search stays exact.
-    """
-
-    key: tuple[NodeId, SkuId]
-    members: tuple[tuple[int, int], ...]  # (order, units it wants at the node), sorted
-    extend_from: int
-    rhs: int
-
-    def coefficient(self, qty: int, order: int) -> int:
-        if qty <= 0:
-            return 0
-        if qty >= self.extend_from:
-            return 1
-        return int(any(o == order and qty >= q for o, q in self.members))
-
-
 def _column(o: int, plan: Plan) -> _Col:
     stock: dict[tuple[NodeId, SkuId], int] = {}
     tasks: dict[NodeId, int] = {}
@@ -169,7 +117,7 @@ class _Master:
         self.limits = limits
         self.cols: list[_Col] = []
         self.seen: list[dict[tuple[object, ...], int]] = [{} for _ in hours]
-        self.cuts: list[_Cut | _Cover] = []
+        self.cuts: list[Cut] = []
         self.x = np.zeros(0)  # the last LP solution, and the stock rows it was solved with (for separate)
         self.stock_rows: list[tuple[object, list[tuple[int, int]], float]] = []
 
@@ -263,66 +211,23 @@ class _Master:
         return float(res.fun), np.asarray(res.eqlin.marginals, dtype=float), pi, mu, gamma
 
     def separate(self, most: int = 2000, largest_divisor: int = 12) -> int:
-        """Add the cuts that the last LP solution breaks; how many were added.
+        """Add the cuts that the last LP solution breaks (:func:`.cuts.broken_cuts`); how many were added.
 
-        Only rows with a fractional column can be broken. Rounding cuts (:class:`_Cut`): every
-        multiplier k / d with d <= ``largest_divisor`` is tried. Cover cuts (:class:`_Cover`):
-        the most broken cover of each row (:meth:`_cover`).
+        Only rows with a fractional column can be broken.
         """
-        known = {(c.key, c.multiplier, c.divisor) for c in self.cuts if isinstance(c, _Cut)}
-        covers = {(c.key, c.members) for c in self.cuts if isinstance(c, _Cover)}
-        found: list[tuple[float, _Cut | _Cover]] = []
+        known = {cut_id(c) for c in self.cuts}
+        order_of = [col.order for col in self.cols]
+        found: list[tuple[float, Cut]] = []
         for key, entries, limit in self.stock_rows:
             if all(self.x[c] < 1e-6 or self.x[c] > 1 - 1e-6 for c, _ in entries):
                 continue
-            whole = int(limit)
-            for d in range(2, min(largest_divisor, max(q for _, q in entries)) + 1):
-                for k in range(1, d):
-                    if (k * whole) % d == 0 or (key, k, d) in known:
-                        continue
-                    cut = _Cut(key, k, d, (k * whole) // d)  # type: ignore[arg-type]
-                    excess = sum(cut.coefficient(q, 0) * self.x[c] for c, q in entries) - cut.rhs
-                    if excess > 1e-4:
-                        found.append((excess, cut))
-                        known.add((key, k, d))
-            cover = self._cover(key, entries, whole)  # type: ignore[arg-type]
-            if cover is not None and (key, cover[1].members) not in covers:
-                found.append(cover)
-                covers.add((key, cover[1].members))
+            for excess, cut in broken_cuts(key, entries, int(limit), self.x, order_of, largest_divisor):  # type: ignore[arg-type]
+                if cut_id(cut) not in known:
+                    known.add(cut_id(cut))
+                    found.append((excess, cut))
         found.sort(key=lambda f: -f[0])
         self.cuts += [cut for _, cut in found[:most]]
         return min(len(found), most)
-
-    def _cover(self, key: tuple[NodeId, SkuId], entries: list[tuple[int, int]], usable: int
-               ) -> tuple[float, _Cover] | None:
-        """The row's most broken cover cut under the last LP solution, with how much it is broken, or None.
-
-        A cover C breaks ``sum_C x_o <= |C| - 1`` by ``1 - sum_C (1 - x_o)``, so the most
-        broken one is a 0-1 knapsack: the least ``sum (1 - x_o)`` over sets of orders whose
-        units exceed ``usable``, solved exactly by a table over the units (capped at
-        ``usable + 1``). ``x_o`` is the share of order o's plans that take the row.
-        """
-        share: dict[int, float] = {}
-        units: dict[int, int] = {}
-        for c, q in entries:
-            if self.x[c] > 1e-9 and q > 0:
-                o = self.cols[c].order
-                share[o] = share.get(o, 0.0) + float(self.x[c])
-                units[o] = min(units.get(o, q), q)
-        top = usable + 1
-        table: dict[int, tuple[float, tuple[int, ...]]] = {0: (0.0, ())}  # units (capped) -> least cost, orders
-        for o in sorted(share):
-            for w, (cost, chosen) in list(table.items()):
-                nw, nc = min(top, w + units[o]), cost + max(0.0, 1.0 - share[o])
-                if nw not in table or nc < table[nw][0] - 1e-12:
-                    table[nw] = (nc, (*chosen, o))
-        if top not in table or table[top][0] > 1 - 1e-4:
-            return None
-        chosen = table[top][1]
-        members = tuple(sorted((o, units[o]) for o in chosen))
-        cut = _Cover(key, members, max(q for _, q in members), len(members) - 1)
-        excess = sum(cut.coefficient(q, self.cols[c].order) * self.x[c] for c, q in entries) - cut.rhs
-        return (excess, cut) if excess > 1e-4 else None
 
     def solve_integer(self, time_limit_s: float) -> float | None:
         """The best whole-plan choice among the columns (a feasible clairvoyant plan), or None.
@@ -427,7 +332,7 @@ def column_generation(
         by_sku: dict[SkuId, list[tuple[NodeId, int]]] = {}
         for (node, sku), v in pi_int.items():
             by_sku.setdefault(sku, []).append((node, v))
-        cuts_of: dict[SkuId, dict[NodeId, list[tuple[_Cut | _Cover, int]]]] = {}
+        cuts_of: dict[SkuId, dict[NodeId, list[tuple[Cut, int]]]] = {}
         for i, v in gamma_int.items():
             cut = master.cuts[i]
             cuts_of.setdefault(cut.key[1], {}).setdefault(cut.key[0], []).append((cut, v))
