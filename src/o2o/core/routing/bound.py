@@ -33,14 +33,15 @@ master is an upper bound on the LP optimum, so the gap between the two says how 
 column generation got.
 
 **Cut-and-price.** When the column generation has converged, the LP's fractions are cut
-off with cuts of single stock rows, rounding cuts and cover cuts (:mod:`.cuts`), and the pricing starts again, up to ``max_cut_rounds`` times. A cut's
-coefficient in a plan is a sum over the plan's lines of a number that depends only on the
-order, the node, the SKU and the line's quantity, so its dual ``gamma`` is a per-line
-schedule of that order and pricing stays exact: the Lagrangian bound (with
-``- gamma.rhs``) stays a true lower bound, now of the LP with the cuts, which lies between
-the plain LP and the MIP. The bound also assumes empty node queues (ETAs can only be later in
-reality, so costs can only be higher): it is a lower bound for every policy that respects
-the same stock and capacity.
+off with cuts of single stock rows, rounding cuts and cover cuts (:mod:`.cuts`), and the
+pricing starts again, up to ``max_cut_rounds`` times. A cut's coefficient in a plan is a
+sum over the plan's lines of a number that depends only on the order, the node, the SKU
+and the line's quantity, so its dual ``gamma`` is a per-line schedule of that order and
+pricing stays exact: the Lagrangian bound (with ``- gamma.rhs``) stays a true lower
+bound, now of the LP with the cuts, which lies between the plain LP and the MIP. The
+bound also assumes empty node queues (ETAs can only be later in reality, so costs can
+only be higher): it is a lower bound for every policy that respects the same stock and
+capacity.
 """
 
 from __future__ import annotations
