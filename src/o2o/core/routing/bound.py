@@ -164,8 +164,13 @@ class _Master:
         eq = csr_array((np.ones(n_cols), (np.array([c.order for c in self.cols]), np.arange(n_cols))),
                        shape=(n_orders, n_cols))
         rows = self._rows()
+        takers: dict[tuple[NodeId, SkuId], list[tuple[int, int]]] = {}  # a cut row's columns: those that take its stock
+        if self.cuts:
+            for c, col in enumerate(self.cols):
+                for key, q in col.stock.items():
+                    takers.setdefault(key, []).append((c, q))
         for i, cut in enumerate(self.cuts):
-            entries = [(c, cut.coefficient(col.stock.get(cut.key, 0), col.order)) for c, col in enumerate(self.cols)]
+            entries = [(c, cut.coefficient(q, self.cols[c].order)) for c, q in takers.get(cut.key, ())]
             rows.append(("cut", i, [(c, v) for c, v in entries if v], float(cut.rhs)))
         ub = None
         if rows:
