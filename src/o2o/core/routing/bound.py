@@ -55,7 +55,7 @@ import numpy as np
 
 from o2o.core.routing.basket import make_basket
 from o2o.core.routing.config import RoutingConfig
-from o2o.core.routing.cuts import Cut, broken_cuts, cut_id
+from o2o.core.routing.cuts import Cut, broken_cuts
 from o2o.core.routing.model import Node, NodeId, Order, Plan, SkuId
 from o2o.core.routing.network import Network
 from o2o.core.routing.single import solve
@@ -221,15 +221,15 @@ class _Master:
 
         Only rows with a fractional column can be broken.
         """
-        known = {cut_id(c) for c in self.cuts}
+        known = set(self.cuts)  # frozen dataclasses: equal fields, the same cut
         order_of = [col.order for col in self.cols]
         found: list[tuple[float, Cut]] = []
         for key, entries, limit in self.stock_rows:
             if all(self.x[c] < 1e-6 or self.x[c] > 1 - 1e-6 for c, _ in entries):
                 continue
             for excess, cut in broken_cuts(key, entries, int(limit), self.x, order_of, largest_divisor):  # type: ignore[arg-type]
-                if cut_id(cut) not in known:
-                    known.add(cut_id(cut))
+                if cut not in known:
+                    known.add(cut)
                     found.append((excess, cut))
         found.sort(key=lambda f: -f[0])
         self.cuts += [cut for _, cut in found[:most]]

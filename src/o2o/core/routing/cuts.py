@@ -19,7 +19,7 @@ import numpy as np
 
 from o2o.core.routing.model import NodeId, SkuId
 
-__all__ = ["CoverCut", "Cut", "RoundingCut", "broken_cuts", "cut_id", "most_broken_cover"]
+__all__ = ["CoverCut", "Cut", "RoundingCut", "broken_cuts", "most_broken_cover"]
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,6 @@ class CoverCut:
 
 
 Cut = RoundingCut | CoverCut
-
-
-def cut_id(cut: Cut) -> tuple[object, ...]:
-    """What makes two cuts the same cut."""
-    if isinstance(cut, RoundingCut):
-        return ("rounding", cut.key, cut.multiplier, cut.divisor)
-    return ("cover", cut.key, cut.members)
 
 
 def broken_cuts(key: tuple[NodeId, SkuId], entries: Sequence[tuple[int, int]], usable: int, x: np.ndarray,
